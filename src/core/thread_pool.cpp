@@ -1,0 +1,102 @@
+#include "core/thread_pool.hpp"
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <utility>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace parley {
+namespace {
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+constexpr int kSpinIterations = 20000;  // ~ tens of microseconds before a worker sleeps
+}  // namespace
+
+int ThreadPool::physical_cores() {
+  // Count distinct (physical id, core id) pairs; fall back to hardware_concurrency.
+  std::ifstream in("/proc/cpuinfo");
+  std::set<std::pair<std::string, std::string>> cores;
+  std::string line, phys = "0";
+  while (std::getline(in, line)) {
+    auto value = [&] { auto p = line.find(':'); return p == std::string::npos ? std::string() : line.substr(p + 2); };
+    if (line.rfind("physical id", 0) == 0) phys = value();
+    if (line.rfind("core id", 0) == 0) cores.emplace(phys, value());
+  }
+  int n = static_cast<int>(cores.size());
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  return n > 0 ? n : 1;
+}
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads > 0 ? n_threads : physical_cores()) {
+  for (int i = 1; i < n_threads_; ++i) threads_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mu_);
+    stop_.store(true);
+    generation_.fetch_add(1);
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void ThreadPool::worker(int ith) {
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    int spins = 0;
+    while (gen == seen) {
+      if (++spins < kSpinIterations) {
+        cpu_relax();
+      } else {
+        std::unique_lock lock(mu_);
+        sleepers_.fetch_add(1);
+        cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        sleepers_.fetch_sub(1);
+        spins = 0;
+      }
+      gen = generation_.load(std::memory_order_acquire);
+    }
+    seen = gen;
+    if (stop_.load()) return;
+    (*job_)(ith, n_threads_);
+    remaining_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(const std::function<void(int, int)>& fn) {
+  if (n_threads_ == 1) {
+    fn(0, 1);
+    return;
+  }
+  job_ = &fn;
+  remaining_.store(n_threads_ - 1, std::memory_order_release);
+  {
+    // Publishing under the mutex orders the wake-up with a worker that is about to sleep.
+    std::lock_guard lock(mu_);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (sleepers_.load() > 0) cv_.notify_all();
+  fn(0, n_threads_);
+  while (remaining_.load(std::memory_order_acquire) != 0) cpu_relax();
+  job_ = nullptr;
+}
+
+void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  run([&](int ith, int nth) {
+    int64_t chunk = (n + nth - 1) / nth;
+    int64_t begin = std::min<int64_t>(n, chunk * ith);
+    int64_t end = std::min<int64_t>(n, begin + chunk);
+    if (begin < end) fn(begin, end, ith);
+  });
+}
+
+}  // namespace parley
