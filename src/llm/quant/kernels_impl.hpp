@@ -1,0 +1,27 @@
+// Internal: the per-ISA entry points behind kernels.hpp. The scalar functions are the reference; an
+// ISA function returns false for a type it has no fast path for, and the dispatcher falls back.
+#pragma once
+
+#include <cstdint>
+
+#include "llm/quant/types.hpp"
+
+namespace parley::llm::quant::detail {
+
+void quantize_activations_scalar(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq);
+void matmul_scalar(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
+                   const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
+
+bool quantize_activations_avx2(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq);
+bool matmul_avx2(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
+                 const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
+
+bool quantize_activations_avx512(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq);
+bool matmul_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
+                   const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
+
+inline bool is_float_type(TensorType t) {
+  return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
+}
+
+}  // namespace parley::llm::quant::detail
