@@ -306,9 +306,9 @@ void GgufFile::parse_all() {
   uint64_t data_size = size_ - data_offset_;
   for (auto& t : tensors_) {
     if (t.offset > data_size || t.nbytes > data_size - t.offset)
-      fail("tensor " + quoted(t.name) + ": data [" + std::to_string(t.offset) + ", " +
-           std::to_string(t.offset + t.nbytes) + ") of the data section runs past the end of the file (data "
-           "section is " + std::to_string(data_size) + " bytes)");
+      fail("tensor " + quoted(t.name) + ": " + std::to_string(t.nbytes) + " bytes of data at offset " +
+           std::to_string(t.offset) + " of the data section run past the end of the file (data section is " +
+           std::to_string(data_size) + " bytes)");
     t.data = base_ + data_offset_ + t.offset;
   }
   std::vector<size_t> order(tensors_.size());
