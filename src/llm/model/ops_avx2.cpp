@@ -1,0 +1,62 @@
+// AVX2 + FMA + F16C versions of the attention inner loops (compiled with -mavx2 -mfma -mf16c).
+#include <immintrin.h>
+
+#include "llm/model/ops.hpp"
+#include "llm/quant/fp16.hpp"
+
+namespace parley::llm::ops {
+namespace {
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+float dot_f16_avx2(const float* q, const uint16_t* k, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i)));
+    __m256 k1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i + 8)));
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), k0, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), k1, acc1);
+  }
+  for (; i + 8 <= n; i += 8) {
+    __m256 k0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(k + i)));
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), k0, acc0);
+  }
+  float s = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) s += q[i] * quant::fp16_to_fp32(k[i]);
+  return s;
+}
+
+void axpy_f16_avx2(float a, const uint16_t* v, float* y, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i)));
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, v0, _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += a * quant::fp16_to_fp32(v[i]);
+}
+
+void to_f16_avx2(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
+}
+
+constexpr AttentionKernels kAvx2{dot_f16_avx2, axpy_f16_avx2, to_f16_avx2};
+
+}  // namespace
+
+const AttentionKernels* attention_kernels_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         __builtin_cpu_supports("f16c");
+  return ok ? &kAvx2 : nullptr;
+}
+
+}  // namespace parley::llm::ops
