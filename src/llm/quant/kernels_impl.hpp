@@ -20,6 +20,10 @@ bool quantize_activations_avx512(TensorType wt, const float* X, int64_t k, int64
 bool matmul_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
                    const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
 
+// Fills the TileQ8A part of a quantized activation buffer (after the n_tokens * k/32 BlockQ8A blocks)
+// from the BlockQ8A part. Same bytes on every ISA.
+void build_activation_tiles(int64_t k, int64_t n_tokens, void* Xq);
+
 inline bool is_float_type(TensorType t) {
   return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
 }
