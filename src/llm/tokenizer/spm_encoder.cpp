@@ -1,6 +1,7 @@
 // SentencePiece-style encoding of one raw-text fragment.
 //
-// The text (spaces shown as U+2581, optionally prefixed by one) is split into UTF-8 characters;
+// The text (spaces shown as U+2581, optionally prefixed by one) is split into UTF-8 characters
+// (ill-formed bytes stand alone, so a stray lead byte never swallows the next character);
 // every adjacent pair whose concatenation is a token goes into a heap ordered by that token's
 // score (highest first, leftmost on ties). Popping merges the pair if neither side changed since,
 // and offers the merged piece's new neighbour pairs. Remaining pieces are tokens, or characters
@@ -51,7 +52,8 @@ void Tokenizer::Impl::encode_spm(std::string_view text, bool space_prefix, std::
   std::vector<Piece> pieces;
   pieces.reserve(s.size());
   for (size_t off = 0; off < s.size();) {
-    const size_t len = std::min(utf8_len_from_lead(static_cast<uint8_t>(s[off])), s.size() - off);
+    // Characters; an ill-formed subpart is its own piece (its bytes fall back to byte tokens).
+    const size_t len = utf8_step(s, off).len;
     const auto idx = static_cast<int32_t>(pieces.size());
     pieces.push_back({static_cast<uint32_t>(off), static_cast<uint32_t>(len), idx - 1, -1});
     if (idx > 0) pieces[static_cast<size_t>(idx) - 1].next = idx;

@@ -31,13 +31,6 @@ inline Utf8Step utf8_step(std::string_view s, size_t pos) {
   return utf8_step(reinterpret_cast<const uint8_t*>(s.data()) + pos, s.size() - pos);
 }
 
-// Length a UTF-8 lead byte announces (1 for ASCII and for bytes that cannot lead), as SentencePiece
-// splits text into characters (no validation).
-inline size_t utf8_len_from_lead(uint8_t lead) {
-  static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-  return kLen[lead >> 4];
-}
-
 void append_utf8(std::string& out, uint32_t cp);
 
 // Replaces every ill-formed sequence by U+FFFD (an incomplete tail as well). O(n).
