@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "llm/quant/blocks.hpp"
 #include "llm/quant/fp16.hpp"
