@@ -30,6 +30,7 @@ struct BlockQ5_K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t
 struct BlockQ6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; };
 
 // Activation block (this engine's own format, never stored in files): x = d * qs, qs in [-127,127],
+// d shared by the 8 blocks of a 256 super-block when the weights are K-quants,
 // sum[h] = qs[16h] + ... + qs[16h+15]. One per 32 activations, for every quantized weight type.
 struct BlockQ8A { int8_t qs[32]; float d; int16_t sum[2]; };
 

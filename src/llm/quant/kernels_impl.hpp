@@ -24,6 +24,12 @@ bool matmul_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, i
 // from the BlockQ8A part. Same bytes on every ISA.
 void build_activation_tiles(int64_t k, int64_t n_tokens, void* Xq);
 
+// Activation blocks share one scale over this many consecutive 32-blocks: 8 (a 256 super-block) for
+// K-quant weights, so their kernels can sum the 8 sub-blocks in integers; 1 for the legacy types.
+inline int64_t activation_group_blocks(TensorType wt) {
+  return wt == TensorType::Q4_K || wt == TensorType::Q5_K || wt == TensorType::Q6_K ? 8 : 1;
+}
+
 inline bool is_float_type(TensorType t) {
   return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
 }

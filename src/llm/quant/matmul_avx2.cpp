@@ -19,7 +19,7 @@ constexpr int kDirectMaxTokens = 2;
 
 bool quantize_activations_avx2(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq) {
   if (is_float_type(wt)) return false;
-  quantize_q8a_rows(X, k / 32 * n_tokens, static_cast<BlockQ8A*>(Xq));
+  quantize_q8a_rows(X, k / 32 * n_tokens, activation_group_blocks(wt), static_cast<BlockQ8A*>(Xq));
   return true;
 }
 

@@ -160,7 +160,7 @@ void quant_matmul(const void* W, int64_t k, int64_t r0, int64_t r1, const void* 
 
 bool quantize_activations_avx512(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq) {
   if (is_float_type(wt)) return false;
-  quantize_q8a_rows(X, k / 32 * n_tokens, static_cast<BlockQ8A*>(Xq));
+  quantize_q8a_rows(X, k / 32 * n_tokens, activation_group_blocks(wt), static_cast<BlockQ8A*>(Xq));
   return true;
 }
 

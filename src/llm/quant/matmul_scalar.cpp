@@ -18,10 +18,9 @@
 namespace parley::llm::quant::detail {
 namespace {
 
-// x[32] -> one activation block: d = absmax / 127, qs = round-to-nearest-even(x * 127 / absmax).
-void quantize_block_q8a(const float* x, BlockQ8A& b) {
-  float amax = 0;
-  for (int e = 0; e < 32; ++e) amax = std::max(amax, std::fabs(x[e]));
+// x[32] -> one activation block: d = amax / 127, qs = round-to-nearest-even(x * 127 / amax), where amax
+// is the largest |x| of the block's group (the block itself, or its 256-element super-block for K-quants).
+void quantize_block_q8a(const float* x, float amax, BlockQ8A& b) {
   const float id = amax > 0 ? 127.0f / amax : 0.0f;
   b.d = amax / 127.0f;
   int s0 = 0, s1 = 0;
@@ -85,7 +84,12 @@ void quantize_activations_scalar(TensorType wt, const float* X, int64_t k, int64
   }
   assert(k % 32 == 0);
   auto* out = static_cast<BlockQ8A*>(Xq);
-  for (int64_t i = 0; i < k * n_tokens / 32; ++i) quantize_block_q8a(X + 32 * i, out[i]);
+  const int64_t group = activation_group_blocks(wt);
+  for (int64_t i = 0; i < k * n_tokens / 32; i += group) {
+    float amax = 0;
+    for (int64_t e = 0; e < 32 * group; ++e) amax = std::max(amax, std::fabs(X[32 * i + e]));
+    for (int64_t g = 0; g < group; ++g) quantize_block_q8a(X + 32 * (i + g), amax, out[i + g]);
+  }
 }
 
 void build_activation_tiles(int64_t k, int64_t n, void* Xq) {
