@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "core/command.hpp"
+#include "tools/gguf/gguf_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Parley: a self-hosted AI chat application", "parley"};
@@ -13,7 +14,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   // Each register_*_command adds one subcommand (see core/command.hpp).
-  for (parley::RegisterCommand reg : std::initializer_list<parley::RegisterCommand>{}) reg(app, exit_code);
+  for (parley::RegisterCommand reg : std::initializer_list<parley::RegisterCommand>{
+           parley::register_gguf_command,
+       }) reg(app, exit_code);
 
   try {
     app.parse(argc, argv);
