@@ -56,6 +56,7 @@ void ThreadPool::worker(int ith) {
     while (gen == seen) {
       if (++spins < kSpinIterations) {
         cpu_relax();
+        if ((spins & 1023) == 0) std::this_thread::yield();
       } else {
         std::unique_lock lock(mu_);
         sleepers_.fetch_add(1);
@@ -86,7 +87,14 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
   if (sleepers_.load() > 0) cv_.notify_all();
   fn(0, n_threads_);
-  while (remaining_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Spin briefly, then yield: when the machine is oversubscribed the workers need the core.
+  for (int spins = 0; remaining_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < 2000) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 
