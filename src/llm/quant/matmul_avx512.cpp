@@ -7,6 +7,11 @@
 //    scale/offset applied once per lane (cvt + 2 fma). Weights are read once per matmul.
 #include <immintrin.h>
 
+// GCC 12's AVX-512 headers use self-initialized "undefined" pass-through vectors (e.g. in
+// _mm512_inserti64x4, _mm512_cvtepi32_ps) that trip -W(maybe-)uninitialized once inlined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -21,7 +26,6 @@ namespace {
 constexpr int kDirectMaxTokens = 3;
 #include "llm/quant/simd_direct.inc"
 
-// (maskz form: GCC 12 warns about the plain intrinsic's undefined pass-through operand)
 
 // R rows decoded to the uniform unsigned view: q[ri][k] bytes, s/m[ri][block][half].
 struct RowScratch {
@@ -153,7 +157,7 @@ void tiled_matmul(const void* Wv, int64_t k, int64_t r0, int64_t r1, const void*
 template <TensorType T>
 void quant_matmul(const void* W, int64_t k, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y, int64_t ldy) {
   if (n >= kTileMinTokens) tiled_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
-  else direct_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
+  else if (!kquant_direct_avx512(T, W, k, r0, r1, Xq, n, Y, ldy)) direct_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
 }
 
 }  // namespace
