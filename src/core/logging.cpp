@@ -75,9 +75,8 @@ void setup_logging(const LogOptions& options) {
 bool access_log_enabled() { return g_access_log.load(std::memory_order_relaxed); }
 void set_access_log_enabled(bool enabled) { g_access_log.store(enabled, std::memory_order_relaxed); }
 
-void log_access(const AccessLogEntry& e) {
-  if (!access_log_enabled() || !spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
-  fmt::memory_buffer line;
+namespace {
+void format_access(fmt::memory_buffer& line, const AccessLogEntry& e) {
   line.append(std::string_view("access method="));
   append_value(line, e.method);
   line.append(std::string_view(" path="));
@@ -88,7 +87,21 @@ void log_access(const AccessLogEntry& e) {
   line.append(std::string_view(" remote="));
   append_value(line, e.remote);
   fmt::format_to(std::back_inserter(line), " bytes={}", e.bytes);
-  spdlog::default_logger_raw()->log(spdlog::level::info, std::string_view(line.data(), line.size()));
+}
+}  // namespace
+
+std::string format_access_line(const AccessLogEntry& e) {
+  fmt::memory_buffer line;
+  format_access(line, e);
+  return std::string(line.data(), line.size());
+}
+
+void log_access(const AccessLogEntry& e) {
+  auto* logger = spdlog::default_logger_raw();
+  if (!access_log_enabled() || !logger->should_log(spdlog::level::info)) return;
+  fmt::memory_buffer line;
+  format_access(line, e);
+  logger->log(spdlog::level::info, std::string_view(line.data(), line.size()));
 }
 
 void flush_logs() {

@@ -40,6 +40,9 @@ struct AccessLogEntry {
   uint64_t bytes = 0;  // response body bytes
 };
 
+// The text of an access line (without timestamp and level), as log_access writes it.
+std::string format_access_line(const AccessLogEntry& entry);
+
 bool access_log_enabled();
 void set_access_log_enabled(bool enabled);
 void log_access(const AccessLogEntry& entry);

@@ -91,6 +91,9 @@ class ResponseBody {
   boost::asio::awaitable<std::string> read_all();
   // Ends the response from any thread: the pending or next read throws ClientError(cancelled).
   virtual void cancel() = 0;
+
+ protected:
+  virtual size_t max_body() const = 0;
 };
 
 class HttpClient {
