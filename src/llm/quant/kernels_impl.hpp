@@ -34,6 +34,10 @@ inline int64_t activation_group_blocks(TensorType wt) {
 bool kquant_direct_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
                           const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
 
+// 32-block-type direct kernels for 1..3 tokens (matmul_legacy_avx512.cpp); false when not applicable.
+bool legacy_direct_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
+                          const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
+
 inline bool is_float_type(TensorType t) {
   return t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16;
 }

@@ -157,7 +157,8 @@ void tiled_matmul(const void* Wv, int64_t k, int64_t r0, int64_t r1, const void*
 template <TensorType T>
 void quant_matmul(const void* W, int64_t k, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y, int64_t ldy) {
   if (n >= kTileMinTokens) tiled_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
-  else if (!kquant_direct_avx512(T, W, k, r0, r1, Xq, n, Y, ldy)) direct_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
+  else if (!kquant_direct_avx512(T, W, k, r0, r1, Xq, n, Y, ldy) && !legacy_direct_avx512(T, W, k, r0, r1, Xq, n, Y, ldy))
+    direct_matmul<T>(W, k, r0, r1, Xq, n, Y, ldy);
 }
 
 }  // namespace
