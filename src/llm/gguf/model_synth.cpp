@@ -93,6 +93,11 @@ uint64_t total_bytes(const std::vector<SynthTensor>& plan) {
 void synthesize_model(const SynthOptions& opt) {
   auto shape = find_shape(opt.shape);
   if (!shape) throw std::invalid_argument("unknown model shape '" + opt.shape + "'");
+  synthesize_model(*shape, opt);
+}
+
+void synthesize_model(const ModelShape& shape_in, const SynthOptions& opt) {
+  const ModelShape* shape = &shape_in;
   const int64_t n_layers = opt.n_layers < 0 || opt.n_layers > shape->n_layer ? shape->n_layer : opt.n_layers;
   if (n_layers == 0) throw std::invalid_argument("a model needs at least one layer");
 

@@ -39,5 +39,7 @@ struct SynthOptions {
 
 // Writes the model; throws GgufError (bad vocabulary file, I/O) or std::invalid_argument (unknown shape).
 void synthesize_model(const SynthOptions& opt);
+// The same for a shape that is not built in (opt.shape is ignored); tests use small ones.
+void synthesize_model(const ModelShape& shape, const SynthOptions& opt);
 
 }  // namespace parley::llm::gguf
