@@ -63,24 +63,24 @@ struct LActivations {
   }
 };
 
-// 2 blocks (the second absent when kTail) -> 64 unsigned bytes, natural element order.
+// 2 blocks (the second absent when kTail) -> 64 unsigned bytes, natural element order. Built from
+// broadcast loads and a blend (no port-5 shuffles): [qs_b, qs_b, qs_b+1, qs_b+1] >> [0, 4, 0, 4] & 15.
 template <TensorType T, bool kTail>
 inline __m512i decode_pair(const typename Legacy<T>::Block* x) {
   using L = Legacy<T>;
   if constexpr (L::kEight) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[0].qs));
-    const __m256i b = kTail ? _mm256_setzero_si256() : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[1].qs));
-    const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
-    return _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80)));
+    __m512i v = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[0].qs)));
+    if constexpr (!kTail)
+      v = _mm512_mask_blend_epi64(0xf0, v, _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[1].qs))));
+    v = _mm512_xor_si512(v, _mm512_set1_epi8(static_cast<char>(0x80)));
+    if constexpr (kTail) v = _mm512_maskz_mov_epi64(0x0f, v);
+    return v;
   } else {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0].qs));
-    const __m128i b = kTail ? _mm_setzero_si128() : _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1].qs));
-    const __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);  // [qs_b | qs_b+1]
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m512i lh = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(ab, low4)),
-                                          _mm256_and_si256(_mm256_srli_epi16(ab, 4), low4), 1);
-    // [lo_b, lo_b+1, hi_b, hi_b+1] (16 bytes each) -> [lo_b, hi_b, lo_b+1, hi_b+1]
-    __m512i v = _mm512_shuffle_i64x2(lh, lh, _MM_SHUFFLE(3, 1, 2, 0));
+    __m512i v = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0].qs)));
+    if constexpr (!kTail)
+      v = _mm512_mask_blend_epi64(0xf0, v, _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1].qs))));
+    const __m512i shifts = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
+    v = _mm512_and_si512(_mm512_srlv_epi64(v, shifts), _mm512_set1_epi8(0x0f));
     if constexpr (L::kFive) {
       uint32_t ha, hb = 0;
       std::memcpy(&ha, x[0].qh, 4);
@@ -88,50 +88,54 @@ inline __m512i decode_pair(const typename Legacy<T>::Block* x) {
       const __mmask64 k = static_cast<__mmask64>(ha) | (static_cast<__mmask64>(hb) << 32);
       v = _mm512_mask_add_epi8(v, k, v, _mm512_set1_epi8(16));
     }
-    if constexpr (kTail) v = _mm512_maskz_mov_epi8(0xffffffffull, v);
+    if constexpr (kTail) v = _mm512_maskz_mov_epi64(0x0f, v);
     return v;
   }
 }
 
-// Scales (and mins) of 2 blocks as [s_b x8 | s_b+1 x8].
-template <TensorType T, bool kTail>
-inline void scales_pair(const typename Legacy<T>::Block* x, __m512& s, __m512& m) {
+// Scales (and mins) of every block of a row -> f32 arrays, 16 blocks per gather of the 32-bit words
+// that start each block (d in the low half, m in the high half for Q4_1 / Q5_1).
+template <TensorType T>
+void row_scales(const typename Legacy<T>::Block* x, int64_t nb, float* s, float* m) {
   using L = Legacy<T>;
-  if constexpr (L::kMin) {
-    uint32_t a, b = 0;
-    std::memcpy(&a, &x[0].d, 4);  // d, m adjacent
-    if constexpr (!kTail) std::memcpy(&b, &x[1].d, 4);
-    const __m128 f = _mm_cvtph_ps(_mm_set_epi32(0, 0, static_cast<int>(b), static_cast<int>(a)));  // d0 m0 d1 m1
-    const __m512 f4 = _mm512_castps128_ps512(f);
-    s = _mm512_permutexvar_ps(_mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0), f4);
-    m = _mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), f4);
-  } else {
-    const uint32_t a = x[0].d, b = kTail ? 0u : x[1].d;
-    const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(a | (b << 16))));
-    s = _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), _mm512_castps128_ps512(f));
-    m = s;
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32(static_cast<int>(sizeof(typename L::Block))));
+  for (int64_t b = 0; b < nb; b += 16) {
+    const __mmask16 k = nb - b >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nb - b)) - 1);
+    const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x + b, 1);
+    _mm512_mask_storeu_ps(s + b, k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g)));
+    if constexpr (L::kMin) _mm512_mask_storeu_ps(m + b, k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16))));
   }
 }
 
+// [v[b] x8 | v[b+1] x8] from two broadcast loads.
+template <bool kTail>
+inline __m512 pair_vec(const float* v, int64_t b) {
+  const __m512 a = _mm512_set1_ps(v[b]);
+  return kTail ? _mm512_maskz_mov_ps(0x00ff, a) : _mm512_mask_blend_ps(0xff00, a, _mm512_set1_ps(v[b + 1]));
+}
+
 template <TensorType T, bool kTail, int R, int TJ>
-inline void pair_step(const typename Legacy<T>::Block* const* rows, int64_t b, int64_t pair, const LActivations& a,
-                      __m512 (&acc)[R][TJ]) {
+inline void pair_step(const typename Legacy<T>::Block* const* rows, const float* sbuf, const float* mbuf, int64_t stride,
+                      int64_t b, int64_t pair, const LActivations& a, __m512 (&acc)[R][TJ]) {
   using L = Legacy<T>;
+  __m512i xv[TJ];
+  __m512 xd[TJ], xo[TJ];
+  for (int ti = 0; ti < TJ; ++ti) {
+    xv[ti] = _mm512_loadu_si512(a.q.data() + ti * a.k + b * 32);
+    xd[ti] = _mm512_loadu_ps(a.xd.data() + (ti * a.npairs + pair) * 16);
+    xo[ti] = _mm512_loadu_ps(a.xo.data() + (ti * a.npairs + pair) * 16);
+  }
   for (int ri = 0; ri < R; ++ri) {
-    const typename L::Block* x = rows[ri] + b;
-    const __m512i q = decode_pair<T, kTail>(x);
-    __m512 s, m;
-    scales_pair<T, kTail>(x, s, m);
+    const __m512i q = decode_pair<T, kTail>(rows[ri] + b);
+    const __m512 s = pair_vec<kTail>(sbuf + ri * stride, b);
     for (int ti = 0; ti < TJ; ++ti) {
-      const __m512i xv = _mm512_loadu_si512(a.q.data() + ti * a.k + b * 32);
-      const __m512 xd = _mm512_loadu_ps(a.xd.data() + (ti * a.npairs + pair) * 16);
-      const __m512 xo = _mm512_loadu_ps(a.xo.data() + (ti * a.npairs + pair) * 16);
-      const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv));
+      const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv[ti]));
       if constexpr (L::kMin) {
-        acc[ri][ti] = _mm512_fmadd_ps(_mm512_mul_ps(dot, xd), s, acc[ri][ti]);
-        acc[ri][ti] = _mm512_fmadd_ps(m, xo, acc[ri][ti]);
+        acc[ri][ti] = _mm512_fmadd_ps(_mm512_mul_ps(dot, xd[ti]), s, acc[ri][ti]);
+        acc[ri][ti] = _mm512_fmadd_ps(pair_vec<kTail>(mbuf + ri * stride, b), xo[ti], acc[ri][ti]);
       } else {
-        acc[ri][ti] = _mm512_fmadd_ps(_mm512_fmadd_ps(dot, xd, xo), s, acc[ri][ti]);
+        acc[ri][ti] = _mm512_fmadd_ps(_mm512_fmadd_ps(dot, xd[ti], xo[ti]), s, acc[ri][ti]);
       }
     }
   }
@@ -142,13 +146,18 @@ void legacy_tile(const uint8_t* W, size_t rb, int64_t r, const LActivations& a, 
   using L = Legacy<T>;
   const typename L::Block* rows[R];
   for (int ri = 0; ri < R; ++ri) rows[ri] = reinterpret_cast<const typename L::Block*>(W + (r + ri) * rb);
+  const int64_t nb = a.k / 32;
+  const int64_t stride = nb;  // floats per row in sbuf / mbuf
+  thread_local std::vector<float> sbuf, mbuf;
+  sbuf.resize(static_cast<size_t>(R * stride));
+  mbuf.resize(static_cast<size_t>(R * stride));
+  for (int ri = 0; ri < R; ++ri) row_scales<T>(rows[ri], nb, sbuf.data() + ri * stride, mbuf.data() + ri * stride);
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
-  const int64_t nb = a.k / 32;
   int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, b, b / 2, a, acc);
-  if (b < nb) pair_step<T, true, R, TJ>(rows, b, b / 2, a, acc);
+  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, sbuf.data(), mbuf.data(), stride, b, b / 2, a, acc);
+  if (b < nb) pair_step<T, true, R, TJ>(rows, sbuf.data(), mbuf.data(), stride, b, b / 2, a, acc);
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) Y[ti * ldy + r + ri] = _mm512_reduce_add_ps(acc[ri][ti]);
 }
