@@ -1,0 +1,25 @@
+// The prepared statements of PostgresChatStore (prepared on every connection when it connects).
+// Column order of a chat: number, id, owner, username, title, system_prompt, settings, created_at,
+// updated_at. Of a message: number, id, role, content, status, created_at, prompt_tokens,
+// completion_tokens, finish_reason, client_key.
+#pragma once
+
+#include <span>
+
+#include "store/postgres/pg_connection.hpp"
+
+namespace parley::store::postgres {
+
+inline constexpr const char* kPing = "ping";
+inline constexpr const char* kCreateChat = "create_chat";
+inline constexpr const char* kInsertMessage = "insert_message";
+inline constexpr const char* kListChats = "list_chats";
+inline constexpr const char* kGetChat = "get_chat";
+inline constexpr const char* kUpdateChat = "update_chat";
+inline constexpr const char* kDeleteChat = "delete_chat";
+inline constexpr const char* kAppendMessage = "append_message";
+inline constexpr const char* kUpdateMessage = "update_message";
+
+std::span<const PreparedStatement> chat_store_statements();
+
+}  // namespace parley::store::postgres

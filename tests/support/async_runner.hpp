@@ -1,0 +1,48 @@
+// AsyncRunner: an io_context run by a few background threads, for tests of coroutine APIs.
+//   AsyncRunner rt(2);
+//   auto result = rt.run(store.get_chat(owner, id));   // blocks the test thread until done
+#pragma once
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace parley::test {
+
+class AsyncRunner {
+ public:
+  explicit AsyncRunner(int threads = 2) : guard_(io_.get_executor()) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~AsyncRunner() {
+    guard_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+  AsyncRunner(const AsyncRunner&) = delete;
+  AsyncRunner& operator=(const AsyncRunner&) = delete;
+
+  boost::asio::io_context& io() { return io_; }
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
+
+  // co_spawn's completion needs a default-constructible value: carry T in an optional.
+  template <typename T>
+  T run(boost::asio::awaitable<T> aw) {
+    auto wrapped = [](boost::asio::awaitable<T> inner) -> boost::asio::awaitable<std::optional<T>> {
+      co_return std::optional<T>(co_await std::move(inner));
+    };
+    return std::move(*boost::asio::co_spawn(io_, wrapped(std::move(aw)), boost::asio::use_future).get());
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace parley::test
