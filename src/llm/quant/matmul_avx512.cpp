@@ -12,6 +12,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -27,26 +28,35 @@ constexpr int kDirectMaxTokens = 3;
 #include "llm/quant/simd_direct.inc"
 
 
-// R rows decoded to the uniform unsigned view: q[ri][k] bytes, s/m[ri][block][half].
-struct RowScratch {
-  std::vector<uint8_t> q;
-  std::vector<float> s, m;
+// Loop structure (all per call, single thread):
+//   for each k-chunk of kChunkBlocks blocks (256 elements):
+//     decode rows [r0, r1) of the chunk once to unsigned bytes + per-half scale/offset (Decoded)
+//     for each super-group of kSuperGroups x 16 tokens (its activation tiles, ~22 KB, stay in L1):
+//       for each 4 rows: tile_kernel accumulates into acc[row][group][16] (in memory between chunks)
+// so weights are read and decoded once, activation tiles come from L1, decoded rows from L2.
+constexpr int64_t kChunkBlocks = 8;
+constexpr int64_t kSuperGroups = 4;
+
+struct Decoded {
+  std::vector<uint8_t> q;  // [row][kChunkBlocks * 32]
+  std::vector<float> s, m;  // [row][kChunkBlocks][2]
+  std::vector<float> acc;   // [row][group][16]
 };
 
-template <TensorType T, int R>
-void decode_rows(const uint8_t* W, size_t rb, int64_t k, int64_t r, RowScratch& sc) {
+// Rows [0, rows) of W (already offset to the first row), blocks [c0, c0+cb) -> d.
+template <TensorType T>
+void decode_chunk(const uint8_t* W, size_t rb, int64_t rows, int64_t c0, int64_t cb, Decoded& d) {
   using Tr = Traits<T>;
-  const int64_t nb = k / 32;
   Unit u;
-  for (int ri = 0; ri < R; ++ri) {
-    const uint8_t* row = W + (r + ri) * rb;
-    uint8_t* q = sc.q.data() + ri * k;
-    float* s = sc.s.data() + ri * nb * 2;
-    float* m = sc.m.data() + ri * nb * 2;
-    for (int64_t un = 0; un < nb / Tr::kUnitBlocks; ++un) {
-      decode_unit<T>(row, un, u);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* row = W + r * rb;
+    uint8_t* q = d.q.data() + r * kChunkBlocks * 32;
+    float* s = d.s.data() + r * kChunkBlocks * 2;
+    float* m = d.m.data() + r * kChunkBlocks * 2;
+    for (int64_t b0 = c0; b0 < c0 + cb; b0 += Tr::kUnitBlocks) {
+      decode_unit<T>(row, b0 / Tr::kUnitBlocks, u);
       for (int bb = 0; bb < Tr::kUnitBlocks; ++bb) {
-        const int64_t b = un * Tr::kUnitBlocks + bb;
+        const int64_t b = b0 - c0 + bb;
         __m256i v = u.q[bb];
         float mm0 = u.m[bb][0], mm1 = u.m[bb][1];
         if constexpr (Tr::kSigned) {  // Q8_0: q + 128 unsigned, offset -128 s
@@ -61,32 +71,27 @@ void decode_rows(const uint8_t* W, size_t rb, int64_t k, int64_t r, RowScratch& 
   }
 }
 
-// Rows [r, r+R) (decoded in sc) x token groups [g, g+G) of 16.
+// Decoded rows [r, r+R) x token groups [g, g+G) over the chunk's cb blocks; t = tiles of block c0.
 template <bool kHalves, int R, int G>
-void tile_kernel(const RowScratch& sc, int64_t k, int64_t r, const TileQ8A* tiles, int64_t g, int64_t n,
-                 float* Y, int64_t ldy) {
-  const int64_t nb = k / 32;
+void tile_kernel(Decoded& d, int64_t r, int64_t cb, const TileQ8A* t0, int64_t nb, int64_t g, int64_t groups) {
   __m512 acc[R][G];
   for (int ri = 0; ri < R; ++ri)
-    for (int gi = 0; gi < G; ++gi) acc[ri][gi] = _mm512_setzero_ps();
-  const uint8_t* q[R];
-  const float *s[R], *m[R];
-  for (int ri = 0; ri < R; ++ri) {
-    q[ri] = sc.q.data() + ri * k;
-    s[ri] = sc.s.data() + ri * nb * 2;
-    m[ri] = sc.m.data() + ri * nb * 2;
-  }
-  for (int64_t b = 0; b < nb; ++b) {
+    for (int gi = 0; gi < G; ++gi) acc[ri][gi] = _mm512_loadu_ps(d.acc.data() + ((r + ri) * groups + g + gi) * 16);
+  for (int64_t b = 0; b < cb; ++b) {
     const TileQ8A* t[G];
-    for (int gi = 0; gi < G; ++gi) t[gi] = tiles + (g + gi) * nb + b;
+    for (int gi = 0; gi < G; ++gi) t[gi] = t0 + (g + gi) * nb + b;
+    const uint8_t* q = d.q.data() + r * kChunkBlocks * 32 + b * 32;
+    const float* s = d.s.data() + r * kChunkBlocks * 2 + 2 * b;
+    const float* m = d.m.data() + r * kChunkBlocks * 2 + 2 * b;
+    constexpr int64_t kq = kChunkBlocks * 32, ks = kChunkBlocks * 2;  // row strides
     __m512i dot[R][G];
     for (int ri = 0; ri < R; ++ri)
       for (int gi = 0; gi < G; ++gi) dot[ri][gi] = _mm512_setzero_si512();
     auto flush = [&](int h) {
       for (int gi = 0; gi < G; ++gi) {
-        const __m512 d = _mm512_loadu_ps(t[gi]->d);
+        const __m512 dv = _mm512_loadu_ps(t[gi]->d);
         for (int ri = 0; ri < R; ++ri) {
-          const __m512 sv = _mm512_mul_ps(_mm512_set1_ps(s[ri][2 * b + h]), d);
+          const __m512 sv = _mm512_mul_ps(_mm512_set1_ps(s[ri * ks + h]), dv);
           acc[ri][gi] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, dot[ri][gi]), sv, acc[ri][gi]);
           dot[ri][gi] = _mm512_setzero_si512();
         }
@@ -97,7 +102,7 @@ void tile_kernel(const RowScratch& sc, int64_t k, int64_t r, const TileQ8A* tile
       for (int gi = 0; gi < G; ++gi) x[gi] = _mm512_loadu_si512(t[gi]->qs[st]);
       for (int ri = 0; ri < R; ++ri) {
         int w4;
-        std::memcpy(&w4, q[ri] + b * 32 + 4 * st, 4);
+        std::memcpy(&w4, q + ri * kq + 4 * st, 4);
         const __m512i w = _mm512_set1_epi32(w4);
         for (int gi = 0; gi < G; ++gi) dot[ri][gi] = _mm512_dpbusd_epi32(dot[ri][gi], w, x[gi]);
       }
@@ -108,50 +113,64 @@ void tile_kernel(const RowScratch& sc, int64_t k, int64_t r, const TileQ8A* tile
       if constexpr (kHalves) {
         const __m512 xs0 = _mm512_loadu_ps(t[gi]->xs[0]), xs1 = _mm512_loadu_ps(t[gi]->xs[1]);
         for (int ri = 0; ri < R; ++ri) {
-          acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri][2 * b]), xs0, acc[ri][gi]);
-          acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri][2 * b + 1]), xs1, acc[ri][gi]);
+          acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri * ks]), xs0, acc[ri][gi]);
+          acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri * ks + 1]), xs1, acc[ri][gi]);
         }
       } else {
         const __m512 xs = _mm512_add_ps(_mm512_loadu_ps(t[gi]->xs[0]), _mm512_loadu_ps(t[gi]->xs[1]));
-        for (int ri = 0; ri < R; ++ri) acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri][2 * b]), xs, acc[ri][gi]);
+        for (int ri = 0; ri < R; ++ri) acc[ri][gi] = _mm512_fmadd_ps(_mm512_set1_ps(m[ri * ks]), xs, acc[ri][gi]);
       }
     }
   }
   for (int ri = 0; ri < R; ++ri)
-    for (int gi = 0; gi < G; ++gi) {
-      alignas(64) float out[16];
-      _mm512_store_ps(out, acc[ri][gi]);
-      const int64_t j0 = (g + gi) * 16;
-      for (int tt = 0; tt < 16 && j0 + tt < n; ++tt) Y[(j0 + tt) * ldy + r + ri] = out[tt];
-    }
+    for (int gi = 0; gi < G; ++gi) _mm512_storeu_ps(d.acc.data() + ((r + ri) * groups + g + gi) * 16, acc[ri][gi]);
 }
 
-template <TensorType T, int R>
-void tile_rows(const uint8_t* W, size_t rb, int64_t k, int64_t r, const TileQ8A* tiles, int64_t n, float* Y,
-               int64_t ldy, RowScratch& sc) {
-  constexpr bool kHalves = Traits<T>::kHalves;
-  decode_rows<T, R>(W, rb, k, r, sc);
-  const int64_t groups = (n + 15) / 16;
-  int64_t g = 0;
-  for (; g + 2 <= groups; g += 2) tile_kernel<kHalves, R, 2>(sc, k, r, tiles, g, n, Y, ldy);
-  if (g < groups) tile_kernel<kHalves, R, 1>(sc, k, r, tiles, g, n, Y, ldy);
+template <bool kHalves, int R>
+void tile_groups(Decoded& d, int64_t r, int64_t cb, const TileQ8A* t0, int64_t nb, int64_t g0, int64_t g1,
+                 int64_t groups) {
+  int64_t g = g0;
+  for (; g + 2 <= g1; g += 2) tile_kernel<kHalves, R, 2>(d, r, cb, t0, nb, g, groups);
+  if (g < g1) tile_kernel<kHalves, R, 1>(d, r, cb, t0, nb, g, groups);
 }
 
 template <TensorType T>
+void tiled_rows(const uint8_t* W, size_t rb, int64_t nb, int64_t rows, const TileQ8A* tiles, int64_t n, float* Y,
+                int64_t ldy, Decoded& d) {
+  constexpr bool kHalves = Traits<T>::kHalves;
+  const int64_t groups = (n + 15) / 16;
+  d.q.resize(static_cast<size_t>(rows * kChunkBlocks * 32));
+  d.s.resize(static_cast<size_t>(rows * kChunkBlocks * 2));
+  d.m.resize(d.s.size());
+  d.acc.assign(static_cast<size_t>(rows * groups * 16), 0.0f);
+  for (int64_t c0 = 0; c0 < nb; c0 += kChunkBlocks) {
+    const int64_t cb = std::min(kChunkBlocks, nb - c0);
+    decode_chunk<T>(W, rb, rows, c0, cb, d);
+    for (int64_t gs = 0; gs < groups; gs += kSuperGroups) {
+      const int64_t ge = std::min(groups, gs + kSuperGroups);
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4) tile_groups<kHalves, 4>(d, r, cb, tiles + c0, nb, gs, ge, groups);
+      for (; r < rows; ++r) tile_groups<kHalves, 1>(d, r, cb, tiles + c0, nb, gs, ge, groups);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* a = d.acc.data() + r * groups * 16;
+    for (int64_t j = 0; j < n; ++j) Y[j * ldy + r] = a[j];
+  }
+}
+
+// Rows are processed in blocks of kRowBlock so the scratch stays ~100 KB + accumulators whatever the range.
+template <TensorType T>
 void tiled_matmul(const void* Wv, int64_t k, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y,
                   int64_t ldy) {
-  constexpr int kR = 4;
-  thread_local RowScratch sc;
+  constexpr int64_t kRowBlock = 256;
+  thread_local Decoded d;
   const int64_t nb = k / 32;
-  sc.q.resize(static_cast<size_t>(kR * k));
-  sc.s.resize(static_cast<size_t>(kR * nb * 2));
-  sc.m.resize(static_cast<size_t>(kR * nb * 2));
+  const size_t rb = row_bytes(T, k);
   const auto* W = static_cast<const uint8_t*>(Wv);
   const auto* tiles = reinterpret_cast<const TileQ8A*>(static_cast<const BlockQ8A*>(Xq) + n * nb);
-  const size_t rb = row_bytes(T, k);
-  int64_t r = r0;
-  for (; r + kR <= r1; r += kR) tile_rows<T, kR>(W, rb, k, r, tiles, n, Y, ldy, sc);
-  for (; r < r1; ++r) tile_rows<T, 1>(W, rb, k, r, tiles, n, Y, ldy, sc);
+  for (int64_t r = r0; r < r1; r += kRowBlock)
+    tiled_rows<T>(W + r * rb, rb, nb, std::min(kRowBlock, r1 - r), tiles, n, Y + r, ldy, d);
 }
 
 template <TensorType T>

@@ -106,7 +106,8 @@ TEST(QuantMatmul, EveryIsaMatchesReference) {
   for (TensorType t : test::all_types()) {
     const int64_t bs = type_info(t).block_size == 1 ? 32 : type_info(t).block_size;
     for (Case c : {Case{1, bs, 1}, Case{5, bs * 2, 3}, Case{19, bs * 3, 9}, Case{37, bs * 5, 8}, Case{33, bs, 5},
-                   Case{70, bs * 4, 17}, Case{16, bs * 2, 64}})
+                   Case{70, bs * 4, 17}, Case{16, bs * 2, 64},
+                   Case{300, bs, 20} /* > one 256-row block of the tiled kernel */})
       check_type(t, c, seed++);
     for (int64_t n = 1; n <= 9; ++n) check_type(t, Case{23, bs * 2, n}, seed++);
   }
