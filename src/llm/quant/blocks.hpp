@@ -34,10 +34,10 @@ struct BlockQ6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t 
 // sum[h] = qs[16h] + ... + qs[16h+15]. One per 32 activations, for every quantized weight type.
 struct BlockQ8A { int8_t qs[32]; float d; int16_t sum[2]; };
 
-// Token-major copy of the activations for the tiled matmul (n_tokens >= kTileMinTokens): per group of 16
-// tokens and per 32-block, qs[s][t] holds elements 4s..4s+3 of token t (so one 64-byte load feeds
-// vpdpbusd with 16 tokens), d[t] its scale and xs[h][t] = d[t] * sum[h] of token t. Missing tokens of
-// the last group are zero.
+// Token-major copy of the activations, built inside the tiled matmul (n_tokens >= kTileMinTokens): per
+// group of 16 tokens and per 32-block, qs[s][t] holds elements 4s..4s+3 of token t (so one 64-byte load
+// feeds vpdpbusd with 16 tokens), d[t] its scale and xs[h][t] = d[t] * sum[h] of token t. Missing tokens
+// of the last group are zero.
 struct TileQ8A { int8_t qs[8][16][4]; float d[16]; float xs[2][16]; };
 constexpr int64_t kTileMinTokens = 4;
 

@@ -84,9 +84,7 @@ size_t row_bytes(TensorType t, int64_t n) {
 
 size_t activation_bytes(TensorType wt, int64_t k, int64_t n_tokens) {
   if (detail::is_float_type(wt)) return static_cast<size_t>(k * n_tokens) * sizeof(float);
-  size_t bytes = static_cast<size_t>(k / 32 * n_tokens) * sizeof(BlockQ8A);
-  if (n_tokens >= kTileMinTokens) bytes += static_cast<size_t>((n_tokens + 15) / 16 * (k / 32)) * sizeof(TileQ8A);
-  return bytes;
+  return static_cast<size_t>(k / 32 * n_tokens) * sizeof(BlockQ8A);
 }
 
 void quantize_activations(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq) {
@@ -96,7 +94,6 @@ void quantize_activations(TensorType wt, const float* X, int64_t k, int64_t n_to
   if (!(isa >= Isa::Avx512 && detail::quantize_activations_avx512(wt, X, k, n_tokens, Xq)) &&
       !(isa >= Isa::Avx2 && detail::quantize_activations_avx2(wt, X, k, n_tokens, Xq)))
     detail::quantize_activations_scalar(wt, X, k, n_tokens, Xq);
-  if (!detail::is_float_type(wt) && n_tokens >= kTileMinTokens) detail::build_activation_tiles(k, n_tokens, Xq);
 }
 
 void matmul(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end, const void* Xq,

@@ -35,6 +35,9 @@ void quantize_row(TensorType t, const float* src, void* dst, int64_t n);
 // Activations for a matmul against weights of type wt, converted once per matmul:
 // quantized weights -> BlockQ8A blocks (blocks.hpp: 32 int8 + f32 scale + two 16-element sums);
 // F32 / F16 / BF16 weights -> f32 rows (copied). X: [n_tokens, k] row-major f32.
+// The layout is token-major and per-token contiguous: activation_bytes(wt, k, n) == n *
+// activation_bytes(wt, k, 1), and token j starts at byte j * activation_bytes(wt, k, 1), so token ranges
+// may be quantized separately (e.g. by several threads) into one buffer.
 size_t activation_bytes(TensorType wt, int64_t k, int64_t n_tokens);
 void quantize_activations(TensorType wt, const float* X, int64_t k, int64_t n_tokens, void* Xq);
 

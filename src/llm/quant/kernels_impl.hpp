@@ -20,10 +20,6 @@ bool quantize_activations_avx512(TensorType wt, const float* X, int64_t k, int64
 bool matmul_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
                    const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
 
-// Fills the TileQ8A part of a quantized activation buffer (after the n_tokens * k/32 BlockQ8A blocks)
-// from the BlockQ8A part. Same bytes on every ISA.
-void build_activation_tiles(int64_t k, int64_t n_tokens, void* Xq);
-
 // Activation blocks share one scale over this many consecutive 32-blocks: 8 (a 256 super-block) for
 // K-quant weights, so their kernels can sum the 8 sub-blocks in integers; 1 for the legacy types.
 inline int64_t activation_group_blocks(TensorType wt) {

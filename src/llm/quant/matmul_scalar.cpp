@@ -92,24 +92,6 @@ void quantize_activations_scalar(TensorType wt, const float* X, int64_t k, int64
   }
 }
 
-void build_activation_tiles(int64_t k, int64_t n, void* Xq) {
-  const int64_t nb = k / 32, groups = (n + 15) / 16;
-  const auto* rows = static_cast<const BlockQ8A*>(Xq);
-  auto* tiles = reinterpret_cast<TileQ8A*>(static_cast<BlockQ8A*>(Xq) + n * nb);
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t b = 0; b < nb; ++b) {
-      TileQ8A& t = tiles[g * nb + b];
-      std::memset(&t, 0, sizeof(t));
-      for (int64_t tok = 0; tok < 16 && g * 16 + tok < n; ++tok) {
-        const BlockQ8A& x = rows[(g * 16 + tok) * nb + b];
-        for (int s = 0; s < 8; ++s) std::memcpy(t.qs[s][tok], x.qs + 4 * s, 4);
-        t.d[tok] = x.d;
-        t.xs[0][tok] = x.d * static_cast<float>(x.sum[0]);
-        t.xs[1][tok] = x.d * static_cast<float>(x.sum[1]);
-      }
-    }
-}
-
 void matmul_scalar(TensorType wt, const void* Wv, int64_t k, int64_t r0, int64_t r1, const void* Xq,
                    int64_t n, float* Y, int64_t ldy) {
   const auto* W = static_cast<const uint8_t*>(Wv);

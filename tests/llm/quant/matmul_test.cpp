@@ -142,3 +142,31 @@ TEST(QuantMatmul, ApproximatesExactProduct) {
 }
 
 }  // namespace parley::llm::quant
+
+namespace parley::llm::quant {
+
+// The activation buffer is per-token contiguous: quantizing token ranges separately (as the forward pass
+// does over its threads) writes exactly the bytes of one call, and matmul gives the same result.
+TEST(QuantMatmul, ActivationTokenRangesCompose) {
+  const int64_t k = 512, n = 21, rows = 12;
+  const auto xf = test::random_data(n * k, 11);
+  const auto wf = test::random_data(rows * k, 12);
+  for (TensorType t : test::all_types()) {
+    ASSERT_EQ(activation_bytes(t, k, n), static_cast<size_t>(n) * activation_bytes(t, k, 1));
+    std::vector<uint8_t> whole(activation_bytes(t, k, n)), parts(whole.size());
+    quantize_activations(t, xf.data(), k, n, whole.data());
+    const size_t per = activation_bytes(t, k, 1);
+    for (int64_t t0 : {0, 5, 13}) {
+      const int64_t t1 = t0 == 0 ? 5 : t0 == 5 ? 13 : n;
+      quantize_activations(t, xf.data() + t0 * k, k, t1 - t0, parts.data() + per * t0);
+    }
+    EXPECT_EQ(0, std::memcmp(whole.data(), parts.data(), whole.size())) << type_info(t).name;
+    const auto wq = test::quantize_matrix(t, wf, rows, k);
+    std::vector<float> y1(static_cast<size_t>(n * rows)), y2(y1.size());
+    matmul(t, wq.data(), k, 0, rows, whole.data(), n, y1.data(), rows);
+    matmul(t, wq.data(), k, 0, rows, parts.data(), n, y2.data(), rows);
+    EXPECT_EQ(y1, y2) << type_info(t).name;
+  }
+}
+
+}  // namespace parley::llm::quant
