@@ -70,8 +70,10 @@ Result<Vocab> load_vocab(const gguf::GgufFile& f) {
     v.add_bos = pre_tokenizer_from_name(v.pre) == PreTokenizer::llama3;
     v.add_space_prefix = false;
   }
+  // An id outside the vocabulary (stories260K stores 4294967295 for "none") means no such token,
+  // as in the reference engine, rather than an unusable file.
   auto read_id = [&](const char* key, TokenId& out) {
-    if (auto x = f.get_int(key)) out = (*x < 0 || *x > INT32_MAX) ? -2 : static_cast<TokenId>(*x);
+    if (auto x = f.get_int(key)) out = (*x < 0 || *x >= v.n_tokens()) ? kNoToken : static_cast<TokenId>(*x);
   };
   read_id("tokenizer.ggml.bos_token_id", v.bos);
   read_id("tokenizer.ggml.eos_token_id", v.eos);
