@@ -184,12 +184,10 @@ asio::awaitable<bool> Connection::serve_one() {
                       "request body too large (limit " + std::to_string(opt.body_limit) + " bytes)");
       co_return false;
     }
-    if (ec == beast::error::timeout) {
-      co_await reject(408, ErrorCode::invalid_argument, "timed out reading the request head");
-      co_return false;
-    }
-    if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)
+    // A timeout (beast::error::timeout) has closed the socket already: nothing can be sent.
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == asio::error::bad_descriptor)
       co_return false;
     if (ec) {
       co_await reject(400, ErrorCode::invalid_argument, "malformed HTTP request: " + ec.message());
@@ -212,11 +210,7 @@ asio::awaitable<bool> Connection::serve_one() {
                       "request body too large (limit " + std::to_string(opt.body_limit) + " bytes)");
       co_return false;
     }
-    if (ec == beast::error::timeout) {
-      co_await reject(408, ErrorCode::invalid_argument, "timed out reading the request body");
-      co_return false;
-    }
-    if (ec) co_return false;
+    if (ec) co_return false;  // timeout (socket closed), reset, malformed chunk...
   }
   stream_.expires_never();
 

@@ -23,10 +23,9 @@
 #include <vector>
 
 #include "net/http.hpp"
+#include "net/response_stream.hpp"
 
 namespace parley::net {
-
-class ResponseStream;
 
 class Request {
  public:
