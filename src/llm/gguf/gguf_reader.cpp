@@ -21,8 +21,8 @@ namespace parley::llm::gguf {
 
 namespace {
 
-constexpr size_t kHeaderBytes = 24;        // magic, version, tensor count, kv count
-constexpr size_t kMinKvBytes = 8 + 4 + 1;  // empty key, type, one-byte value
+constexpr size_t kHeaderBytes = 24;                    // magic, version, tensor count, kv count
+constexpr size_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, one-byte value
 constexpr size_t kMinTensorBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dimension, type, offset
 constexpr int kMaxDims = 4;
 constexpr int kMaxArrayDepth = 8;
@@ -217,8 +217,8 @@ void GgufFile::parse_all() {
   uint64_t n_tensors = c.read<uint64_t>("tensor count");
   uint64_t n_kv = c.read<uint64_t>("metadata count");
   if (n_tensors > c.remaining() / kMinTensorBytes)
-    fail("tensor count " + std::to_string(n_tensors) + " cannot fit in the file (size " + std::to_string(size_) +
-         ")");
+    fail("tensor count " + std::to_string(n_tensors) + " cannot fit in the file (size " +
+         std::to_string(size_) + ")");
   if (n_kv > c.remaining() / kMinKvBytes)
     fail("metadata count " + std::to_string(n_kv) + " cannot fit in the file (size " + std::to_string(size_) +
          ")");
@@ -250,8 +250,8 @@ void GgufFile::parse_all() {
   }
 
   if (const MetaEntry* a = find("general.alignment")) {
-    bool is_uint = a->type == ValueType::UINT8 || a->type == ValueType::UINT16 || a->type == ValueType::UINT32 ||
-                   a->type == ValueType::UINT64;
+    bool is_uint = a->type == ValueType::UINT8 || a->type == ValueType::UINT16 ||
+                   a->type == ValueType::UINT32 || a->type == ValueType::UINT64;
     if (!is_uint)
       fail("general.alignment must be an unsigned integer, got " + std::string(value_type_name(a->type)));
     uint64_t v = *get_uint("general.alignment");
@@ -268,13 +268,15 @@ void GgufFile::parse_all() {
     std::string what = "tensor " + quoted(name);
     uint32_t n_dims = c.read<uint32_t>(what + " dimension count");
     if (n_dims == 0 || n_dims > kMaxDims)
-      fail(what + ": " + std::to_string(n_dims) + " dimensions (must be 1 to " + std::to_string(kMaxDims) + ")");
+      fail(what + ": " + std::to_string(n_dims) + " dimensions (must be 1 to " + std::to_string(kMaxDims) +
+           ")");
     TensorInfo t;
     t.name = std::string(name);
     int64_t n_elements = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       auto dim = static_cast<int64_t>(c.read<uint64_t>(what + " dimension " + std::to_string(d)));
-      if (dim <= 0) fail(what + ": dimension " + std::to_string(d) + " is " + std::to_string(dim) + " (must be > 0)");
+      if (dim <= 0)
+        fail(what + ": dimension " + std::to_string(d) + " is " + std::to_string(dim) + " (must be > 0)");
       if (__builtin_mul_overflow(n_elements, dim, &n_elements)) fail(what + ": element count overflows");
       t.shape.push_back(dim);
     }
@@ -313,11 +315,13 @@ void GgufFile::parse_all() {
   }
   std::vector<size_t> order(tensors_.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return tensors_[a].offset < tensors_[b].offset; });
   for (size_t k = 1; k < order.size(); ++k) {
     const TensorInfo& prev = tensors_[order[k - 1]];
     const TensorInfo& cur = tensors_[order[k]];
-    if (cur.offset < prev.offset + prev.nbytes) fail("tensors " + quoted(prev.name) + " and " + quoted(cur.name) + " overlap");
+    if (cur.offset < prev.offset + prev.nbytes)
+      fail("tensors " + quoted(prev.name) + " and " + quoted(cur.name) + " overlap");
   }
 }
 

@@ -113,7 +113,8 @@ class GgufFile {
   // The same strings as views into the mapping (valid while this file lives): no copies.
   std::vector<std::string_view> get_string_views(std::string_view key) const;
   std::vector<float> get_float_array(std::string_view key) const;  // float32/64 or integer elements
-  std::vector<int64_t> get_int_array(std::string_view key) const;  // integer elements (uint64 > 2^63-1 throws)
+  std::vector<int64_t> get_int_array(
+      std::string_view key) const;  // integer elements (uint64 > 2^63-1 throws)
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find_tensor(std::string_view name) const;

@@ -39,21 +39,31 @@ bool is_signed(ValueType t) {
 // Integer at p of type t, as a sign flag + magnitude-preserving 64-bit pair.
 int64_t load_signed(ValueType t, const uint8_t* p) {
   switch (t) {
-    case ValueType::INT8: return load<int8_t>(p);
-    case ValueType::INT16: return load<int16_t>(p);
-    case ValueType::INT32: return load<int32_t>(p);
-    case ValueType::INT64: return load<int64_t>(p);
-    default: return 0;
+    case ValueType::INT8:
+      return load<int8_t>(p);
+    case ValueType::INT16:
+      return load<int16_t>(p);
+    case ValueType::INT32:
+      return load<int32_t>(p);
+    case ValueType::INT64:
+      return load<int64_t>(p);
+    default:
+      return 0;
   }
 }
 
 uint64_t load_unsigned(ValueType t, const uint8_t* p) {
   switch (t) {
-    case ValueType::UINT8: return load<uint8_t>(p);
-    case ValueType::UINT16: return load<uint16_t>(p);
-    case ValueType::UINT32: return load<uint32_t>(p);
-    case ValueType::UINT64: return load<uint64_t>(p);
-    default: return 0;
+    case ValueType::UINT8:
+      return load<uint8_t>(p);
+    case ValueType::UINT16:
+      return load<uint16_t>(p);
+    case ValueType::UINT32:
+      return load<uint32_t>(p);
+    case ValueType::UINT64:
+      return load<uint64_t>(p);
+    default:
+      return 0;
   }
 }
 
@@ -98,7 +108,8 @@ void append_escaped(std::string& out, std::string_view s, size_t max_chars) {
 // Appends one value of type t at p; returns the pointer after it.
 const uint8_t* format_value(std::string& out, ValueType t, const uint8_t* p, size_t max_elems);
 
-const uint8_t* format_array(std::string& out, ValueType elem, uint64_t count, const uint8_t* p, size_t max_elems) {
+const uint8_t* format_array(std::string& out, ValueType elem, uint64_t count, const uint8_t* p,
+                            size_t max_elems) {
   out += '[';
   size_t fixed = value_type_size(elem);
   for (uint64_t i = 0; i < count; ++i) {
@@ -158,19 +169,32 @@ const uint8_t* format_value(std::string& out, ValueType t, const uint8_t* p, siz
 
 std::string_view value_type_name(ValueType t) {
   switch (t) {
-    case ValueType::UINT8: return "uint8";
-    case ValueType::INT8: return "int8";
-    case ValueType::UINT16: return "uint16";
-    case ValueType::INT16: return "int16";
-    case ValueType::UINT32: return "uint32";
-    case ValueType::INT32: return "int32";
-    case ValueType::FLOAT32: return "float32";
-    case ValueType::BOOL: return "bool";
-    case ValueType::STRING: return "string";
-    case ValueType::ARRAY: return "array";
-    case ValueType::UINT64: return "uint64";
-    case ValueType::INT64: return "int64";
-    case ValueType::FLOAT64: return "float64";
+    case ValueType::UINT8:
+      return "uint8";
+    case ValueType::INT8:
+      return "int8";
+    case ValueType::UINT16:
+      return "uint16";
+    case ValueType::INT16:
+      return "int16";
+    case ValueType::UINT32:
+      return "uint32";
+    case ValueType::INT32:
+      return "int32";
+    case ValueType::FLOAT32:
+      return "float32";
+    case ValueType::BOOL:
+      return "bool";
+    case ValueType::STRING:
+      return "string";
+    case ValueType::ARRAY:
+      return "array";
+    case ValueType::UINT64:
+      return "uint64";
+    case ValueType::INT64:
+      return "int64";
+    case ValueType::FLOAT64:
+      return "float64";
   }
   return "unknown";
 }
@@ -179,16 +203,21 @@ size_t value_type_size(ValueType t) {
   switch (t) {
     case ValueType::UINT8:
     case ValueType::INT8:
-    case ValueType::BOOL: return 1;
+    case ValueType::BOOL:
+      return 1;
     case ValueType::UINT16:
-    case ValueType::INT16: return 2;
+    case ValueType::INT16:
+      return 2;
     case ValueType::UINT32:
     case ValueType::INT32:
-    case ValueType::FLOAT32: return 4;
+    case ValueType::FLOAT32:
+      return 4;
     case ValueType::UINT64:
     case ValueType::INT64:
-    case ValueType::FLOAT64: return 8;
-    default: return 0;
+    case ValueType::FLOAT64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -211,17 +240,21 @@ std::string describe(const MetaEntry& e) {
 std::optional<std::string> GgufFile::get_string(std::string_view key) const {
   const MetaEntry* e = find(key);
   if (!e) return std::nullopt;
-  if (e->type != ValueType::STRING) fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected string");
+  if (e->type != ValueType::STRING)
+    fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected string");
   return std::string(load_string(e->value, nullptr));
 }
 
 std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
   const MetaEntry* e = find(key);
   if (!e) return std::nullopt;
-  if (!is_integer(e->type)) fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected an integer");
+  if (!is_integer(e->type))
+    fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected an integer");
   if (is_signed(e->type)) {
     int64_t v = load_signed(e->type, e->value);
-    if (v < 0) fail("metadata '" + std::string(key) + "' is " + std::to_string(v) + ", expected a non-negative integer");
+    if (v < 0)
+      fail("metadata '" + std::string(key) + "' is " + std::to_string(v) +
+           ", expected a non-negative integer");
     return static_cast<uint64_t>(v);
   }
   return load_unsigned(e->type, e->value);
@@ -230,7 +263,8 @@ std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
 std::optional<int64_t> GgufFile::get_int(std::string_view key) const {
   const MetaEntry* e = find(key);
   if (!e) return std::nullopt;
-  if (!is_integer(e->type)) fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected an integer");
+  if (!is_integer(e->type))
+    fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected an integer");
   if (is_signed(e->type)) return load_signed(e->type, e->value);
   uint64_t v = load_unsigned(e->type, e->value);
   if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
@@ -249,12 +283,14 @@ std::optional<double> GgufFile::get_float(std::string_view key) const {
 std::optional<bool> GgufFile::get_bool(std::string_view key) const {
   const MetaEntry* e = find(key);
   if (!e) return std::nullopt;
-  if (e->type != ValueType::BOOL) fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected bool");
+  if (e->type != ValueType::BOOL)
+    fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected bool");
   return load<uint8_t>(e->value) != 0;
 }
 
 const MetaEntry& GgufFile::expect_array(const MetaEntry& e) const {
-  if (e.type != ValueType::ARRAY) fail("metadata '" + std::string(e.key) + "' is " + describe(e) + ", expected an array");
+  if (e.type != ValueType::ARRAY)
+    fail("metadata '" + std::string(e.key) + "' is " + describe(e) + ", expected an array");
   return e;
 }
 
@@ -298,7 +334,8 @@ std::vector<int64_t> GgufFile::get_int_array(std::string_view key) const {
   if (!e) return {};
   expect_array(*e);
   ValueType t = e->elem_type;
-  if (!is_integer(t)) fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected array of integers");
+  if (!is_integer(t))
+    fail("metadata '" + std::string(key) + "' is " + describe(*e) + ", expected array of integers");
   std::vector<int64_t> out(e->count);
   size_t step = value_type_size(t);
   for (uint64_t i = 0; i < e->count; ++i) {

@@ -156,8 +156,8 @@ size_t GgufWriter::add_tensor(std::string name, TensorType type, std::vector<int
                               std::vector<uint8_t> data) {
   uint64_t n = tensor_nbytes(type, shape);
   if (data.size() != n)
-    throw GgufError("tensor '" + name + "': " + std::to_string(data.size()) + " bytes of data, its shape needs " +
-                    std::to_string(n));
+    throw GgufError("tensor '" + name + "': " + std::to_string(data.size()) +
+                    " bytes of data, its shape needs " + std::to_string(n));
   tensors_.push_back(Tensor{std::move(name), type, std::move(shape), n, std::move(data)});
   return tensors_.size() - 1;
 }
@@ -191,7 +191,8 @@ std::vector<uint8_t> GgufWriter::header() const {
   return out;
 }
 
-void GgufWriter::emit(const std::function<void(const uint8_t*, size_t)>& sink, const TensorFiller& fill) const {
+void GgufWriter::emit(const std::function<void(const uint8_t*, size_t)>& sink,
+                      const TensorFiller& fill) const {
   std::vector<uint8_t> head = header();
   sink(head.data(), head.size());
   static const uint8_t kZeros[256] = {};
@@ -220,9 +221,11 @@ void GgufWriter::write(const std::string& path, const TensorFiller& fill) const 
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw GgufError(path + ": cannot create: " + std::strerror(errno));
   try {
-    emit([&](const uint8_t* p, size_t n) {
-      if (std::fwrite(p, 1, n, f) != n) throw GgufError(path + ": write failed: " + std::strerror(errno));
-    }, fill);
+    emit(
+        [&](const uint8_t* p, size_t n) {
+          if (std::fwrite(p, 1, n, f) != n) throw GgufError(path + ": write failed: " + std::strerror(errno));
+        },
+        fill);
   } catch (...) {
     std::fclose(f);
     throw;

@@ -13,7 +13,8 @@
 
 namespace parley::llm::gguf {
 
-QuantizeStats quantize_model(const std::string& in_path, const std::string& out_path, FileType ft, int threads) {
+QuantizeStats quantize_model(const std::string& in_path, const std::string& out_path, FileType ft,
+                             int threads) {
   GgufFile in = GgufFile::open(in_path);
   // Layer count for the mixture: block_count of the architecture, else the highest blk.N + 1.
   MixtureContext ctx;
@@ -38,8 +39,9 @@ QuantizeStats quantize_model(const std::string& in_path, const std::string& out_
 
   std::vector<const TensorInfo*> order;
   for (const auto& t : in.tensors()) order.push_back(&t);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const TensorInfo* a, const TensorInfo* b) { return llama_weight_order(a->name, b->name); });
+  std::stable_sort(order.begin(), order.end(), [](const TensorInfo* a, const TensorInfo* b) {
+    return llama_weight_order(a->name, b->name);
+  });
   QuantizeStats stats;
   std::vector<TensorType> types;
   for (const TensorInfo* t : order) {
@@ -64,11 +66,12 @@ QuantizeStats quantize_model(const std::string& in_path, const std::string& out_
     const int64_t row_len = t.shape[0];
     const int64_t n_rows = t.n_rows();
     const size_t src_row_bytes = quant::row_bytes(t.type, row_len);
-    convert_rows(pool, types[i], row_len, n_rows,
-                 [&](int64_t row, float* buf) {
-                   quant::dequantize_row(t.type, t.data + static_cast<size_t>(row) * src_row_bytes, buf, row_len);
-                 },
-                 out);
+    convert_rows(
+        pool, types[i], row_len, n_rows,
+        [&](int64_t row, float* buf) {
+          quant::dequantize_row(t.type, t.data + static_cast<size_t>(row) * src_row_bytes, buf, row_len);
+        },
+        out);
     ++stats.tensors_converted;
   });
   return stats;

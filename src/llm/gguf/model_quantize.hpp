@@ -19,6 +19,7 @@ struct QuantizeStats {
 };
 
 // Throws GgufError (unreadable input, a tensor type that cannot be dequantized, I/O).
-QuantizeStats quantize_model(const std::string& in_path, const std::string& out_path, FileType ft, int threads = 0);
+QuantizeStats quantize_model(const std::string& in_path, const std::string& out_path, FileType ft,
+                             int threads = 0);
 
 }  // namespace parley::llm::gguf

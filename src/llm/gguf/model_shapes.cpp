@@ -14,10 +14,12 @@ const std::vector<ModelShape>& known_shapes() {
     // vocab 151936, theta 1e6, eps 1e-6, tied embeddings, biases on Q/K/V.
     v.push_back({"qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1e6f, 1e-6f, true, true});
     // TinyLlama/TinyLlama-1.1B-Chat-v1.0: 2048 wide, 22 layers, 32 heads / 4 KV heads, 5632, vocab 32000.
-    v.push_back({"tinyllama-1.1b", "llama", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.0f, 1e-5f, false, false});
+    v.push_back(
+        {"tinyllama-1.1b", "llama", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.0f, 1e-5f, false, false});
     // meta-llama/Llama-3.2-1B(-Instruct): 2048 wide, 16 layers, 32 heads / 8 KV heads, 8192, vocab 128256,
     // theta 500000, tied embeddings, llama3 rope scaling (factor 32, low 1, high 4, original 8192).
-    ModelShape l{"llama3.2-1b", "llama", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0f, 1e-5f, true, false};
+    ModelShape l{"llama3.2-1b", "llama", 2048,      16,    32,   8,    8192,
+                 128256,        131072,  500000.0f, 1e-5f, true, false};
     l.rope_scale_factor = 32.0f;
     l.rope_low_freq_factor = 1.0f;
     l.rope_high_freq_factor = 4.0f;
@@ -72,8 +74,9 @@ std::vector<PlannedTensor> plan_tensors(const ModelShape& s, int64_t n_layers) {
     t.push_back({p + "ffn_up.weight", {s.n_embd, s.n_ff}, TensorRole::Matrix});
     t.push_back({p + "ffn_down.weight", {s.n_ff, s.n_embd}, TensorRole::Matrix});
   }
-  std::stable_sort(t.begin(), t.end(),
-                   [](const PlannedTensor& a, const PlannedTensor& b) { return llama_weight_order(a.name, b.name); });
+  std::stable_sort(t.begin(), t.end(), [](const PlannedTensor& a, const PlannedTensor& b) {
+    return llama_weight_order(a.name, b.name);
+  });
   return t;
 }
 

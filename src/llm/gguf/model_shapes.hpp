@@ -11,19 +11,19 @@ namespace parley::llm::gguf {
 
 // Hyperparameters as the model's GGUF metadata states them (llama.cpp key names in comments).
 struct ModelShape {
-  std::string name;           // "qwen2.5-0.5b"
-  std::string architecture;   // general.architecture: "qwen2" or "llama"
-  int64_t n_embd;             // {arch}.embedding_length
-  int64_t n_layer;            // {arch}.block_count
-  int64_t n_head;             // {arch}.attention.head_count
-  int64_t n_head_kv;          // {arch}.attention.head_count_kv
-  int64_t n_ff;               // {arch}.feed_forward_length
-  int64_t n_vocab;            // {arch}.vocab_size, rows of token_embd
-  int64_t n_ctx_train;        // {arch}.context_length
-  float rope_theta;           // {arch}.rope.freq_base
-  float rms_eps;              // {arch}.attention.layer_norm_rms_epsilon
-  bool tied_embeddings;       // no output.weight: the output projection reuses token_embd
-  bool qkv_bias;              // attn_q/k/v have biases (qwen2)
+  std::string name;          // "qwen2.5-0.5b"
+  std::string architecture;  // general.architecture: "qwen2" or "llama"
+  int64_t n_embd;            // {arch}.embedding_length
+  int64_t n_layer;           // {arch}.block_count
+  int64_t n_head;            // {arch}.attention.head_count
+  int64_t n_head_kv;         // {arch}.attention.head_count_kv
+  int64_t n_ff;              // {arch}.feed_forward_length
+  int64_t n_vocab;           // {arch}.vocab_size, rows of token_embd
+  int64_t n_ctx_train;       // {arch}.context_length
+  float rope_theta;          // {arch}.rope.freq_base
+  float rms_eps;             // {arch}.attention.layer_norm_rms_epsilon
+  bool tied_embeddings;      // no output.weight: the output projection reuses token_embd
+  bool qkv_bias;             // attn_q/k/v have biases (qwen2)
   // Llama 3 rope scaling, stored as the rope_freqs.weight tensor (factor per rotary pair); 0: none.
   float rope_scale_factor = 0;
   float rope_low_freq_factor = 0;

@@ -28,12 +28,14 @@ uint64_t hash_name(const std::string& s) {
 // Approximately standard normal: Irwin-Hall sum of four 16-bit uniforms, rescaled to unit variance
 // (tails end at +-3.46 sigma, which keeps random activations tame). One generator call per value.
 inline float normal_from(uint64_t r) {
-  const float sum = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
+  const float sum =
+      static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
   constexpr float kScale = 1.7320508f / 65536.0f;  // sqrt(3) / 2^16: variance 4/12 -> 1
   return (sum - 2.0f * 65535.0f) * kScale;
 }
 
-void fill_row(TensorRole role, uint64_t seed, int64_t row, float* buf, int64_t n, const std::vector<float>& rope) {
+void fill_row(TensorRole role, uint64_t seed, int64_t row, float* buf, int64_t n,
+              const std::vector<float>& rope) {
   uint64_t state = seed ^ (static_cast<uint64_t>(row) * 0xd1342543de82ef95ull);
   splitmix64(state);
   switch (role) {
@@ -116,7 +118,8 @@ void synthesize_model(const ModelShape& shape_in, const SynthOptions& opt) {
 
   std::vector<SynthTensor> plan = plan_synth(*shape, opt.type, n_layers);
   for (const auto& t : plan) w.add_tensor(t.tensor.name, t.type, t.tensor.shape);
-  const std::vector<float> rope = shape->rope_scale_factor > 0 ? llama3_rope_factors(*shape) : std::vector<float>{};
+  const std::vector<float> rope =
+      shape->rope_scale_factor > 0 ? llama3_rope_factors(*shape) : std::vector<float>{};
 
   ThreadPool pool(opt.threads);
   w.write(opt.out_path, [&](size_t i, std::span<uint8_t> out) {
@@ -125,8 +128,9 @@ void synthesize_model(const ModelShape& shape_in, const SynthOptions& opt) {
     int64_t n_rows = 1;
     for (size_t d = 1; d < t.tensor.shape.size(); ++d) n_rows *= t.tensor.shape[d];
     const uint64_t seed = opt.seed * 0x9e3779b97f4a7c15ull ^ hash_name(t.tensor.name);
-    convert_rows(pool, t.type, row_len, n_rows,
-                 [&](int64_t row, float* buf) { fill_row(t.tensor.role, seed, row, buf, row_len, rope); }, out);
+    convert_rows(
+        pool, t.type, row_len, n_rows,
+        [&](int64_t row, float* buf) { fill_row(t.tensor.role, seed, row, buf, row_len, rope); }, out);
   });
 }
 

@@ -28,13 +28,13 @@ std::vector<SynthTensor> plan_synth(const ModelShape& shape, FileType ft, int64_
 uint64_t total_bytes(const std::vector<SynthTensor>& plan);
 
 struct SynthOptions {
-  std::string shape;       // a known_shapes() name
+  std::string shape;  // a known_shapes() name
   FileType type = FileType::MOSTLY_F16;
   std::string vocab_path;  // GGUF with tokenizer.* metadata; its token count must equal the shape's vocab
   std::string out_path;
   uint64_t seed = 1;
-  int64_t n_layers = -1;   // fewer layers than the real model (tests); < 0: all
-  int threads = 0;         // 0: physical cores
+  int64_t n_layers = -1;  // fewer layers than the real model (tests); < 0: all
+  int threads = 0;        // 0: physical cores
 };
 
 // Writes the model; throws GgufError (bad vocabulary file, I/O) or std::invalid_argument (unknown shape).

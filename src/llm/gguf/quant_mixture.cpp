@@ -14,12 +14,18 @@ struct FileTypeEntry {
 };
 
 constexpr FileTypeEntry kFileTypes[] = {
-    {FileType::ALL_F32, "f32", TensorType::F32},          {FileType::MOSTLY_F16, "f16", TensorType::F16},
-    {FileType::MOSTLY_BF16, "bf16", TensorType::BF16},    {FileType::MOSTLY_Q8_0, "q8_0", TensorType::Q8_0},
-    {FileType::MOSTLY_Q4_0, "q4_0", TensorType::Q4_0},    {FileType::MOSTLY_Q4_1, "q4_1", TensorType::Q4_1},
-    {FileType::MOSTLY_Q5_0, "q5_0", TensorType::Q5_0},    {FileType::MOSTLY_Q5_1, "q5_1", TensorType::Q5_1},
-    {FileType::MOSTLY_Q4_K_S, "q4_k_s", TensorType::Q4_K}, {FileType::MOSTLY_Q4_K_M, "q4_k_m", TensorType::Q4_K},
-    {FileType::MOSTLY_Q5_K_S, "q5_k_s", TensorType::Q5_K}, {FileType::MOSTLY_Q5_K_M, "q5_k_m", TensorType::Q5_K},
+    {FileType::ALL_F32, "f32", TensorType::F32},
+    {FileType::MOSTLY_F16, "f16", TensorType::F16},
+    {FileType::MOSTLY_BF16, "bf16", TensorType::BF16},
+    {FileType::MOSTLY_Q8_0, "q8_0", TensorType::Q8_0},
+    {FileType::MOSTLY_Q4_0, "q4_0", TensorType::Q4_0},
+    {FileType::MOSTLY_Q4_1, "q4_1", TensorType::Q4_1},
+    {FileType::MOSTLY_Q5_0, "q5_0", TensorType::Q5_0},
+    {FileType::MOSTLY_Q5_1, "q5_1", TensorType::Q5_1},
+    {FileType::MOSTLY_Q4_K_S, "q4_k_s", TensorType::Q4_K},
+    {FileType::MOSTLY_Q4_K_M, "q4_k_m", TensorType::Q4_K},
+    {FileType::MOSTLY_Q5_K_S, "q5_k_s", TensorType::Q5_K},
+    {FileType::MOSTLY_Q5_K_M, "q5_k_m", TensorType::Q5_K},
     {FileType::MOSTLY_Q6_K, "q6_k", TensorType::Q6_K},
 };
 
@@ -81,7 +87,8 @@ TensorType choose_tensor_type(FileType ft, std::string_view name, std::span<cons
                               const MixtureContext& ctx, TensorType current) {
   if (!is_quantizable(name, shape.size())) return current;
   TensorType t = default_tensor_type(ft);
-  const bool float_file = ft == FileType::ALL_F32 || ft == FileType::MOSTLY_F16 || ft == FileType::MOSTLY_BF16;
+  const bool float_file =
+      ft == FileType::ALL_F32 || ft == FileType::MOSTLY_F16 || ft == FileType::MOSTLY_BF16;
   const int64_t nx = shape[0];
   if (!float_file) {
     const bool k_m = ft == FileType::MOSTLY_Q4_K_M || ft == FileType::MOSTLY_Q5_K_M;

@@ -49,8 +49,8 @@ TensorType default_tensor_type(FileType ft);
 bool is_quantizable(std::string_view name, size_t n_dims);
 
 struct MixtureContext {
-  int64_t n_layer = 0;      // layers of the model (block_count)
-  bool has_output = true;   // false when the output projection is token_embd (tied embeddings)
+  int64_t n_layer = 0;     // layers of the model (block_count)
+  bool has_output = true;  // false when the output projection is token_embd (tied embeddings)
 };
 
 // The type of tensor `name` of shape `shape` (GGUF order) in a file of type ft; for tensors that

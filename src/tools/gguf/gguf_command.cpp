@@ -1,4 +1,6 @@
 // `parley gguf inspect|synth|quantize`: look into, make and convert GGUF model files.
+#include "tools/gguf/gguf_command.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -7,7 +9,6 @@
 #include "llm/gguf/gguf_reader.hpp"
 #include "llm/gguf/model_quantize.hpp"
 #include "llm/gguf/model_synth.hpp"
-#include "tools/gguf/gguf_command.hpp"
 #include "tools/gguf/gguf_inspect.hpp"
 
 namespace parley {
@@ -65,7 +66,8 @@ void register_gguf_command(CLI::App& app, int& exit_code) {
     });
   });
 
-  CLI::App* quantize = gguf->add_subcommand("quantize", "Convert a model to another type (" + file_type_names() + ")");
+  CLI::App* quantize =
+      gguf->add_subcommand("quantize", "Convert a model to another type (" + file_type_names() + ")");
   quantize->add_option("input", args->in, "Input GGUF")->required();
   quantize->add_option("output", args->out, "Output GGUF")->required();
   quantize->add_option("type", args->type, "Target type: " + file_type_names())->required();
@@ -75,19 +77,22 @@ void register_gguf_command(CLI::App& app, int& exit_code) {
       FileType ft = parse_file_type(args->type);
       auto t0 = std::chrono::steady_clock::now();
       QuantizeStats s = quantize_model(args->in, args->out, ft, args->threads);
-      std::printf("%s -> %s (%s): %d tensors converted, %d copied, tensor bytes %.1f MB -> %.1f MB in %.1f s\n",
-                  args->in.c_str(), args->out.c_str(), file_type_name(ft).c_str(), s.tensors_converted,
-                  s.tensors_copied, s.bytes_in / 1e6, s.bytes_out / 1e6, seconds_since(t0));
+      std::printf(
+          "%s -> %s (%s): %d tensors converted, %d copied, tensor bytes %.1f MB -> %.1f MB in %.1f s\n",
+          args->in.c_str(), args->out.c_str(), file_type_name(ft).c_str(), s.tensors_converted,
+          s.tensors_copied, s.bytes_in / 1e6, s.bytes_out / 1e6, seconds_since(t0));
     });
   });
 
   std::string shapes;
   for (const auto& s : known_shapes()) shapes += (shapes.empty() ? "" : "|") + s.name;
-  CLI::App* synth = gguf->add_subcommand("synth", "Write a model of a real model's shape with random weights");
+  CLI::App* synth =
+      gguf->add_subcommand("synth", "Write a model of a real model's shape with random weights");
   synth->add_option("--shape", args->shape, shapes)->required();
   synth->add_option("--type", args->type, "f16|q8_0|q4_k_m|q5_k_m (or any of: " + file_type_names() + ")")
       ->required();
-  synth->add_option("--vocab", args->vocab, "GGUF vocabulary file whose tokenizer.* metadata is copied")->required();
+  synth->add_option("--vocab", args->vocab, "GGUF vocabulary file whose tokenizer.* metadata is copied")
+      ->required();
   synth->add_option("-o,--output", args->out, "Output GGUF")->required();
   synth->add_option("--seed", args->seed, "Random seed (default 1)");
   synth->add_option("--layers", args->layers, "Fewer layers than the real model (for tests)");
@@ -103,16 +108,17 @@ void register_gguf_command(CLI::App& app, int& exit_code) {
       opt.n_layers = args->layers;
       opt.threads = args->threads;
       auto shape = find_shape(opt.shape);
-      if (!shape) throw std::invalid_argument("unknown shape '" + opt.shape + "' (one of: " + [] {
-                      std::string s;
-                      for (const auto& k : known_shapes()) s += (s.empty() ? "" : ", ") + k.name;
-                      return s;
-                    }() + ")");
+      if (!shape)
+        throw std::invalid_argument("unknown shape '" + opt.shape + "' (one of: " + [] {
+          std::string s;
+          for (const auto& k : known_shapes()) s += (s.empty() ? "" : ", ") + k.name;
+          return s;
+        }() + ")");
       auto t0 = std::chrono::steady_clock::now();
       synthesize_model(opt);
       uint64_t bytes = total_bytes(plan_synth(*shape, opt.type, opt.n_layers));
-      std::printf("%s: %s %s, tensor bytes %.1f MB, written in %.1f s\n", opt.out_path.c_str(), opt.shape.c_str(),
-                  file_type_name(opt.type).c_str(), bytes / 1e6, seconds_since(t0));
+      std::printf("%s: %s %s, tensor bytes %.1f MB, written in %.1f s\n", opt.out_path.c_str(),
+                  opt.shape.c_str(), file_type_name(opt.type).c_str(), bytes / 1e6, seconds_since(t0));
     });
   });
 }

@@ -36,8 +36,8 @@ std::string megabytes(uint64_t bytes) { return printf_string("%.1f MB", static_c
 
 std::string format_gguf_report(const GgufFile& f, size_t max_elems) {
   std::string out;
-  out += printf_string("%s: GGUF v%u, %zu bytes, alignment %zu, tensor data at offset %zu\n", f.path().c_str(),
-                       f.version(), f.file_size(), f.alignment(), f.data_offset());
+  out += printf_string("%s: GGUF v%u, %zu bytes, alignment %zu, tensor data at offset %zu\n",
+                       f.path().c_str(), f.version(), f.file_size(), f.alignment(), f.data_offset());
 
   out += printf_string("\nmetadata: %zu keys\n", f.metadata().size());
   size_t key_w = 0, type_w = 0;
@@ -48,8 +48,8 @@ std::string format_gguf_report(const GgufFile& f, size_t max_elems) {
   for (const auto& e : f.metadata()) {
     std::string v = e.to_string(max_elems);
     if (v.size() > 200) v = v.substr(0, 200) + "...";
-    out += printf_string("  %-*.*s  %-*s  ", static_cast<int>(key_w), static_cast<int>(e.key.size()), e.key.data(),
-                         static_cast<int>(type_w), type_label(e).c_str());
+    out += printf_string("  %-*.*s  %-*s  ", static_cast<int>(key_w), static_cast<int>(e.key.size()),
+                         e.key.data(), static_cast<int>(type_w), type_label(e).c_str());
     out += v + "\n";
   }
 
@@ -59,25 +59,27 @@ std::string format_gguf_report(const GgufFile& f, size_t max_elems) {
     name_w = std::max(name_w, t.name.size());
     shape_w = std::max(shape_w, shape_label(t).size());
   }
-  out += printf_string("  %-*s  %-6s  %-*s  %14s\n", static_cast<int>(name_w), "name", "type", static_cast<int>(shape_w),
-                       "shape", "bytes");
+  out += printf_string("  %-*s  %-6s  %-*s  %14s\n", static_cast<int>(name_w), "name", "type",
+                       static_cast<int>(shape_w), "shape", "bytes");
   uint64_t total_bytes = 0;
   int64_t total_params = 0;
   std::map<std::string, std::pair<int, uint64_t>> by_type;  // type -> (count, bytes)
   for (const auto& t : f.tensors()) {
     const std::string type(type_info(t.type).name);
-    out += printf_string("  %-*s  %-6s  %-*s  %14llu\n", static_cast<int>(name_w), t.name.c_str(), type.c_str(),
-                         static_cast<int>(shape_w), shape_label(t).c_str(), static_cast<unsigned long long>(t.nbytes));
+    out += printf_string("  %-*s  %-6s  %-*s  %14llu\n", static_cast<int>(name_w), t.name.c_str(),
+                         type.c_str(), static_cast<int>(shape_w), shape_label(t).c_str(),
+                         static_cast<unsigned long long>(t.nbytes));
     total_bytes += t.nbytes;
     total_params += t.n_elements();
     auto& [n, bytes] = by_type[type];
     ++n;
     bytes += t.nbytes;
   }
-  out += printf_string("\ntotal: %zu tensors, %lld parameters, %llu bytes (%s), %.2f bits per weight\n",
-                       f.tensors().size(), static_cast<long long>(total_params),
-                       static_cast<unsigned long long>(total_bytes), megabytes(total_bytes).c_str(),
-                       total_params ? 8.0 * static_cast<double>(total_bytes) / static_cast<double>(total_params) : 0.0);
+  out += printf_string(
+      "\ntotal: %zu tensors, %lld parameters, %llu bytes (%s), %.2f bits per weight\n", f.tensors().size(),
+      static_cast<long long>(total_params), static_cast<unsigned long long>(total_bytes),
+      megabytes(total_bytes).c_str(),
+      total_params ? 8.0 * static_cast<double>(total_bytes) / static_cast<double>(total_params) : 0.0);
   for (const auto& [type, nb] : by_type)
     out += printf_string("  %-6s %4d tensors  %14llu bytes (%s)\n", type.c_str(), nb.first,
                          static_cast<unsigned long long>(nb.second), megabytes(nb.second).c_str());

@@ -145,7 +145,8 @@ TEST(GgufBrokenFiles, CorruptedFieldsGiveExactErrors) {
        "the file (data section is 132 bytes)"},
       {"overlap", [](Layout& l) { patch<uint64_t>(l.b, l.q_offset, 32); }, "tensors 'w' and 'q' overlap"},
       {"duplicate tensor name", [](Layout& l) { l.b[l.q_name] = 'w'; }, "duplicate tensor name 'w'"},
-      {"control characters in names are escaped", [](Layout& l) {
+      {"control characters in names are escaped",
+       [](Layout& l) {
          l.b[l.q_name] = '\n';
          patch<uint64_t>(l.b, l.q_offset, 65);
        },
@@ -161,24 +162,33 @@ TEST(GgufBrokenFiles, CorruptedFieldsGiveExactErrors) {
 TEST(GgufBrokenFiles, EveryTruncationIsAClearError) {
   const Bytes full = base_file();
   const std::regex ok(
-      "broken\\.gguf: (truncated file: .*|.* runs? past the end of the file .*|.* cannot fit in the file .*)");
+      "broken\\.gguf: (truncated file: .*|.* runs? past the end of the file .*|.* cannot fit in the file "
+      ".*)");
   for (size_t n = 0; n < full.size(); ++n) {
     Bytes b(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
     std::string err = error_of(b);
     EXPECT_TRUE(std::regex_match(err, ok)) << "truncated to " << n << ": " << err;
   }
-  auto cut = [&](size_t n) { return error_of(Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n))); };
+  auto cut = [&](size_t n) {
+    return error_of(Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n)));
+  };
   EXPECT_EQ(cut(0), "broken.gguf: truncated file: 0 bytes, a GGUF header needs 24");
   EXPECT_EQ(cut(3), "broken.gguf: truncated file: 3 bytes, a GGUF header needs 24");
   EXPECT_EQ(cut(30), "broken.gguf: tensor count 2 cannot fit in the file (size 30)");
-  EXPECT_EQ(cut(200), "broken.gguf: truncated file: tensor 'w' type at offset 199 needs 4 bytes, file size is 200");
-  EXPECT_EQ(cut(240), "broken.gguf: truncated file: tensor 'q' type at offset 240 needs 4 bytes, file size is 240");
-  EXPECT_EQ(cut(250), "broken.gguf: truncated file: tensor 'q' offset at offset 244 needs 8 bytes, file size is 250");
-  EXPECT_EQ(cut(254), "broken.gguf: truncated file: tensor data section starts at offset 256, file size is 254");
-  EXPECT_EQ(cut(300), "broken.gguf: tensor 'w': 64 bytes of data at offset 0 of the data section run past the "
-                      "end of the file (data section is 44 bytes)");
-  EXPECT_EQ(cut(387), "broken.gguf: tensor 'q': 68 bytes of data at offset 64 of the data section run past the "
-                      "end of the file (data section is 131 bytes)");
+  EXPECT_EQ(cut(200),
+            "broken.gguf: truncated file: tensor 'w' type at offset 199 needs 4 bytes, file size is 200");
+  EXPECT_EQ(cut(240),
+            "broken.gguf: truncated file: tensor 'q' type at offset 240 needs 4 bytes, file size is 240");
+  EXPECT_EQ(cut(250),
+            "broken.gguf: truncated file: tensor 'q' offset at offset 244 needs 8 bytes, file size is 250");
+  EXPECT_EQ(cut(254),
+            "broken.gguf: truncated file: tensor data section starts at offset 256, file size is 254");
+  EXPECT_EQ(cut(300),
+            "broken.gguf: tensor 'w': 64 bytes of data at offset 0 of the data section run past the "
+            "end of the file (data section is 44 bytes)");
+  EXPECT_EQ(cut(387),
+            "broken.gguf: tensor 'q': 68 bytes of data at offset 64 of the data section run past the "
+            "end of the file (data section is 131 bytes)");
 }
 
 TEST(GgufBrokenFiles, AlignmentKey) {
@@ -193,10 +203,12 @@ TEST(GgufBrokenFiles, AlignmentKey) {
     std::memcpy(b.data(), &v, 4);
     return b;
   };
-  EXPECT_EQ(with_alignment([&](GgufWriter& w) { w.set_raw("general.alignment", ValueType::UINT32, raw_u32(3)); }),
-            "broken.gguf: general.alignment must be a power of two up to 2^30, got 3");
-  EXPECT_EQ(with_alignment([&](GgufWriter& w) { w.set_raw("general.alignment", ValueType::UINT32, raw_u32(0)); }),
-            "broken.gguf: general.alignment must be a power of two up to 2^30, got 0");
+  EXPECT_EQ(
+      with_alignment([&](GgufWriter& w) { w.set_raw("general.alignment", ValueType::UINT32, raw_u32(3)); }),
+      "broken.gguf: general.alignment must be a power of two up to 2^30, got 3");
+  EXPECT_EQ(
+      with_alignment([&](GgufWriter& w) { w.set_raw("general.alignment", ValueType::UINT32, raw_u32(0)); }),
+      "broken.gguf: general.alignment must be a power of two up to 2^30, got 0");
   EXPECT_EQ(with_alignment([](GgufWriter& w) { w.set_string("general.alignment", "32"); }),
             "broken.gguf: general.alignment must be an unsigned integer, got string");
   EXPECT_EQ(with_alignment([](GgufWriter& w) { w.set_u64("general.alignment", uint64_t{1} << 31); }),
@@ -222,7 +234,8 @@ TEST(GgufBrokenFiles, NestingDepth) {
     return w.to_bytes();
   };
   EXPECT_EQ(error_of(nested(8)), "(no error)");
-  EXPECT_EQ(error_of(nested(9)), "broken.gguf: metadata 'deep'[0][0][0][0][0][0][0][0]: arrays nested deeper than 8");
+  EXPECT_EQ(error_of(nested(9)),
+            "broken.gguf: metadata 'deep'[0][0][0][0][0][0][0][0]: arrays nested deeper than 8");
 }
 
 TEST(GgufBrokenFiles, UnsupportedButKnownTypesAreReadable) {

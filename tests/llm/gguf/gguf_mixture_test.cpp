@@ -28,10 +28,8 @@ TEST(GgufMixture, TensorBytesMatchTheReferenceFiles) {
     double reference_mb;  // tensor bytes of the file the reference tools write (issue 3)
   };
   const Case cases[] = {
-      {"qwen2.5-0.5b", "q5_k_m", 414.1},
-      {"qwen2.5-0.5b", "q4_k_m", 391.9},
-      {"qwen2.5-0.5b", "q8_0", 525.1},
-      {"tinyllama-1.1b", "q4_k_m", 667.1},
+      {"qwen2.5-0.5b", "q5_k_m", 414.1},  {"qwen2.5-0.5b", "q4_k_m", 391.9},
+      {"qwen2.5-0.5b", "q8_0", 525.1},    {"tinyllama-1.1b", "q4_k_m", 667.1},
       {"tinyllama-1.1b", "q8_0", 1169.8},
   };
   for (const auto& c : cases) {
@@ -53,9 +51,9 @@ TEST(GgufMixture, TensorBytesMatchTheReferenceFiles) {
 TEST(GgufMixture, Qwen05bQ5KMIsMostlyQ51AndQ80) {
   auto plan = plan_synth(*find_shape("qwen2.5-0.5b"), FileType::MOSTLY_Q5_K_M);
   auto t = types_of(plan);
-  EXPECT_EQ(plan.size(), 2u + 24u * 12u);  // token_embd, output_norm; 12 per layer (with Q/K/V biases)
+  EXPECT_EQ(plan.size(), 2u + 24u * 12u);   // token_embd, output_norm; 12 per layer (with Q/K/V biases)
   EXPECT_EQ(t.count("output.weight"), 0u);  // tied embeddings
-  EXPECT_EQ(t["token_embd.weight"], TensorType::Q8_0);  // output rule, 896 % 256 != 0
+  EXPECT_EQ(t["token_embd.weight"], TensorType::Q8_0);    // output rule, 896 % 256 != 0
   EXPECT_EQ(t["blk.0.attn_q.weight"], TensorType::Q5_1);  // Q5_K falls back to Q5_1
   EXPECT_EQ(t["blk.0.attn_q.bias"], TensorType::F32);
   EXPECT_EQ(t["blk.0.attn_norm.weight"], TensorType::F32);
@@ -88,7 +86,7 @@ TEST(GgufMixture, TinyLlamaAndLlama32) {
   EXPECT_EQ(t["token_embd.weight"], TensorType::Q4_K);
   EXPECT_EQ(t["blk.0.attn_v.weight"], TensorType::Q6_K);
   EXPECT_EQ(t["blk.2.attn_v.weight"], TensorType::Q4_K);
-  EXPECT_EQ(t["blk.4.attn_v.weight"], TensorType::Q6_K);  // (4 - 22/8) % 3 == 2
+  EXPECT_EQ(t["blk.4.attn_v.weight"], TensorType::Q6_K);     // (4 - 22/8) % 3 == 2
   EXPECT_EQ(t["blk.19.ffn_down.weight"], TensorType::Q6_K);  // >= 7 * 22 / 8
   EXPECT_EQ(t["blk.18.ffn_down.weight"], TensorType::Q4_K);
   EXPECT_EQ(t["blk.5.attn_output.weight"], TensorType::Q4_K);
@@ -116,14 +114,20 @@ TEST(GgufMixture, Llama3RopeFactors) {
 TEST(GgufMixture, FallbacksAndNames) {
   MixtureContext ctx{8, true};
   const std::vector<int64_t> rows96 = {96, 10}, rows100 = {100, 10}, rows256 = {256, 10};
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_M, "blk.3.attn_q.weight", rows96, ctx), TensorType::Q5_0);
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q5_K_S, "blk.3.attn_q.weight", rows96, ctx), TensorType::Q5_1);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_M, "blk.3.attn_q.weight", rows96, ctx),
+            TensorType::Q5_0);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q5_K_S, "blk.3.attn_q.weight", rows96, ctx),
+            TensorType::Q5_1);
   EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q6_K, "blk.3.attn_q.weight", rows96, ctx), TensorType::Q8_0);
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_M, "blk.3.attn_q.weight", rows100, ctx), TensorType::F16);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_M, "blk.3.attn_q.weight", rows100, ctx),
+            TensorType::F16);
   EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_0, "blk.3.attn_q.weight", rows100, ctx), TensorType::F16);
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.3.attn_v.weight", rows256, ctx), TensorType::Q5_K);
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.4.attn_v.weight", rows256, ctx), TensorType::Q4_K);
-  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.0.ffn_down.weight", rows256, ctx), TensorType::Q5_K);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.3.attn_v.weight", rows256, ctx),
+            TensorType::Q5_K);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.4.attn_v.weight", rows256, ctx),
+            TensorType::Q4_K);
+  EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_K_S, "blk.0.ffn_down.weight", rows256, ctx),
+            TensorType::Q5_K);
   EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_0, "output.weight", rows256, ctx), TensorType::Q6_K);
   EXPECT_EQ(choose_tensor_type(FileType::MOSTLY_Q4_0, "output.weight", rows96, ctx), TensorType::Q8_0);
   // Not quantized: 1-D tensors and norms keep their type.

@@ -114,26 +114,42 @@ TEST(GgufRoundTrip, Arrays) {
   std::vector<uint8_t> nested;
   auto put32 = [&](uint32_t v) { nested.insert(nested.end(), (uint8_t*)&v, (uint8_t*)&v + 4); };
   auto put64 = [&](uint64_t v) { nested.insert(nested.end(), (uint8_t*)&v, (uint8_t*)&v + 8); };
-  put32(uint32_t(ValueType::ARRAY)); put64(2);
-  put32(uint32_t(ValueType::UINT8)); put64(2); nested.push_back(1); nested.push_back(2);
-  put32(uint32_t(ValueType::UINT8)); put64(1); nested.push_back(3);
+  put32(uint32_t(ValueType::ARRAY));
+  put64(2);
+  put32(uint32_t(ValueType::UINT8));
+  put64(2);
+  nested.push_back(1);
+  nested.push_back(2);
+  put32(uint32_t(ValueType::UINT8));
+  put64(1);
+  nested.push_back(3);
   w.set_raw("nested", ValueType::ARRAY, nested);
   std::vector<uint8_t> nested_s;
   nested.swap(nested_s);
-  put32(uint32_t(ValueType::ARRAY)); put64(1);
-  put32(uint32_t(ValueType::STRING)); put64(2); put64(2); nested.push_back('h'); nested.push_back('i'); put64(0);
+  put32(uint32_t(ValueType::ARRAY));
+  put64(1);
+  put32(uint32_t(ValueType::STRING));
+  put64(2);
+  put64(2);
+  nested.push_back('h');
+  nested.push_back('i');
+  put64(0);
   w.set_raw("nested_s", ValueType::ARRAY, nested);
   w.set_bool("after", true);  // parsing continues correctly after nested arrays
   // Arrays of the other element types.
-  for (ValueType t : {ValueType::UINT8, ValueType::INT8, ValueType::UINT16, ValueType::INT16, ValueType::UINT64,
-                      ValueType::FLOAT64, ValueType::BOOL}) {
+  for (ValueType t : {ValueType::UINT8, ValueType::INT8, ValueType::UINT16, ValueType::INT16,
+                      ValueType::UINT64, ValueType::FLOAT64, ValueType::BOOL}) {
     std::vector<uint8_t> enc;
     nested.clear();
-    put32(uint32_t(t)); put64(3);
+    put32(uint32_t(t));
+    put64(3);
     size_t sz = value_type_size(t);
     for (int i = 0; i < 3; ++i) {
       uint64_t v = static_cast<uint64_t>(i + 1);
-      if (t == ValueType::FLOAT64) { double d = i + 1.5; std::memcpy(&v, &d, 8); }
+      if (t == ValueType::FLOAT64) {
+        double d = i + 1.5;
+        std::memcpy(&v, &d, 8);
+      }
       nested.insert(nested.end(), (uint8_t*)&v, (uint8_t*)&v + sz);
     }
     w.set_raw("arr." + std::string(value_type_name(t)), ValueType::ARRAY, nested);

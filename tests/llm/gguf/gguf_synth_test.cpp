@@ -16,8 +16,12 @@ namespace {
 const std::string kStories = PARLEY_SHARED_DIR "/models/stories260K.gguf";  // 512-token SPM vocabulary
 
 // llama-style: rows of 256 (real K-quants), untied output. qwen-style: rows of 96 (fallbacks), biases.
-ModelShape tiny_llama() { return {"tiny-llama", "llama", 256, 8, 4, 2, 512, 512, 1024, 10000.f, 1e-5f, false, false}; }
-ModelShape tiny_qwen() { return {"tiny-qwen", "qwen2", 96, 3, 3, 1, 256, 512, 1024, 1e6f, 1e-6f, true, true}; }
+ModelShape tiny_llama() {
+  return {"tiny-llama", "llama", 256, 8, 4, 2, 512, 512, 1024, 10000.f, 1e-5f, false, false};
+}
+ModelShape tiny_qwen() {
+  return {"tiny-qwen", "qwen2", 96, 3, 3, 1, 256, 512, 1024, 1e6f, 1e-6f, true, true};
+}
 ModelShape tiny_llama3() {
   ModelShape s{"tiny-llama3", "llama", 256, 2, 2, 1, 256, 512, 4096, 500000.f, 1e-5f, true, false};
   s.rope_scale_factor = 8;
@@ -27,7 +31,9 @@ ModelShape tiny_llama3() {
   return s;
 }
 
-std::string temp_path(const std::string& name) { return testing::TempDir() + "/gguf_synth_" + name + ".gguf"; }
+std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "/gguf_synth_" + name + ".gguf";
+}
 
 std::string synth(const ModelShape& shape, FileType ft, uint64_t seed = 1, int threads = 2) {
   SynthOptions opt;
@@ -56,7 +62,8 @@ std::string read_all(const std::string& path) {
 
 TEST(GgufSynth, WritesThePlannedModelWithSaneWeights) {
   const GgufFile vocab = GgufFile::open(kStories);
-  for (FileType ft : {FileType::MOSTLY_F16, FileType::MOSTLY_Q8_0, FileType::MOSTLY_Q4_K_M, FileType::MOSTLY_Q5_K_M}) {
+  for (FileType ft :
+       {FileType::MOSTLY_F16, FileType::MOSTLY_Q8_0, FileType::MOSTLY_Q4_K_M, FileType::MOSTLY_Q5_K_M}) {
     SCOPED_TRACE(file_type_name(ft));
     const ModelShape shape = tiny_llama();
     GgufFile f = GgufFile::open(synth(shape, ft));
@@ -159,8 +166,9 @@ double relative_rms_error(const std::vector<float>& a, const std::vector<float>&
 TEST(GgufQuantize, ConvertsToTheMixtureWithinEachFormatsError) {
   const std::string src = synth(tiny_llama(), FileType::MOSTLY_F16);
   GgufFile in = GgufFile::open(src);
-  for (auto [ft, bound] : {std::pair{FileType::MOSTLY_Q8_0, 0.01}, std::pair{FileType::MOSTLY_Q4_K_M, 0.12},
-                           std::pair{FileType::MOSTLY_Q5_K_M, 0.06}, std::pair{FileType::MOSTLY_Q4_0, 0.15}}) {
+  for (auto [ft, bound] :
+       {std::pair{FileType::MOSTLY_Q8_0, 0.01}, std::pair{FileType::MOSTLY_Q4_K_M, 0.12},
+        std::pair{FileType::MOSTLY_Q5_K_M, 0.06}, std::pair{FileType::MOSTLY_Q4_0, 0.15}}) {
     SCOPED_TRACE(file_type_name(ft));
     const std::string dst = temp_path("quantized_" + file_type_name(ft));
     QuantizeStats st = quantize_model(src, dst, ft, 2);
@@ -192,8 +200,8 @@ TEST(GgufQuantize, Stories260KFallsBackWhereRowsDoNotFit) {
   const std::string dst = temp_path("stories_q4km");
   quantize_model(kStories, dst, FileType::MOSTLY_Q4_K_M, 2);
   GgufFile f = GgufFile::open(dst);
-  EXPECT_EQ(f.find_tensor("blk.0.attn_q.weight")->type, TensorType::Q5_0);  // rows of 64: Q4_K -> Q5_0
-  EXPECT_EQ(f.find_tensor("output.weight")->type, TensorType::Q8_0);        // Q6_K -> Q8_0
+  EXPECT_EQ(f.find_tensor("blk.0.attn_q.weight")->type, TensorType::Q5_0);   // rows of 64: Q4_K -> Q5_0
+  EXPECT_EQ(f.find_tensor("output.weight")->type, TensorType::Q8_0);         // Q6_K -> Q8_0
   EXPECT_EQ(f.find_tensor("blk.0.ffn_down.weight")->type, TensorType::F16);  // rows of 172: nothing fits
   EXPECT_EQ(f.find_tensor("blk.0.ffn_norm.weight")->type, TensorType::F32);
   // use_more_bits(i, 5) holds for layers 2 and 4: Q6_K, which falls back to Q8_0 for rows of 64.
