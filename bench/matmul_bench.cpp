@@ -8,6 +8,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +62,39 @@ const Weights& weights(TensorType t, int64_t rows, int64_t k) {
   return *cache.back().second;
 }
 
+// A persistent second thread (spinning on an atomic generation counter) so 2-thread iterations cost no
+// thread start-up: each iteration both threads run matmul on their half of the rows.
+class Helper {
+ public:
+  explicit Helper(std::function<void()> work) : work_(std::move(work)), thread_([this] { loop(); }) {}
+  ~Helper() {
+    stop_.store(true);
+    generation_.fetch_add(1);
+    thread_.join();
+  }
+  void start() { generation_.fetch_add(1, std::memory_order_release); }
+  void wait() {
+    while (done_.load(std::memory_order_acquire) != generation_.load(std::memory_order_relaxed)) std::this_thread::yield();
+  }
+
+ private:
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t g;
+      while ((g = generation_.load(std::memory_order_acquire)) == seen) std::this_thread::yield();
+      if (stop_.load()) return;
+      work_();
+      seen = g;
+      done_.store(g, std::memory_order_release);
+    }
+  }
+  std::function<void()> work_;
+  std::atomic<uint64_t> generation_{0}, done_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 void bm_matmul(benchmark::State& state, TensorType t, int64_t rows, int64_t k, int64_t n, q::Isa isa, int threads) {
   const q::Isa saved = q::active_isa();
   q::set_isa(isa);
@@ -72,22 +107,24 @@ void bm_matmul(benchmark::State& state, TensorType t, int64_t rows, int64_t k, i
   q::quantize_activations(t, x.data(), k, n, xq.data());
   std::vector<float> y(static_cast<size_t>(n * rows));
   size_t c = 0;
+  const uint8_t* W = nullptr;
+  const int64_t half = rows / 2 / 4 * 4;
+  std::unique_ptr<Helper> helper;
+  if (threads == 2)
+    helper = std::make_unique<Helper>([&] { q::matmul(t, W, k, half, rows, xq.data(), n, y.data(), rows); });
   for (auto _ : state) {
-    const uint8_t* W = w.copies[c].get();
+    W = w.copies[c].get();
     c = (c + 1) % w.copies.size();
     if (threads == 1) {
       q::matmul(t, W, k, 0, rows, xq.data(), n, y.data(), rows);
     } else {
-      std::vector<std::thread> ts;
-      for (int i = 0; i < threads; ++i)
-        ts.emplace_back([&, i] {
-          const int64_t r0 = rows * i / threads / 4 * 4, r1 = i + 1 == threads ? rows : rows * (i + 1) / threads / 4 * 4;
-          q::matmul(t, W, k, r0, r1, xq.data(), n, y.data(), rows);
-        });
-      for (auto& th : ts) th.join();
+      helper->start();
+      q::matmul(t, W, k, 0, half, xq.data(), n, y.data(), rows);
+      helper->wait();
     }
     benchmark::DoNotOptimize(y.data());
   }
+  helper.reset();
   const double iters = static_cast<double>(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(iters * static_cast<double>(w.bytes)));
   state.counters["GFLOPS"] = benchmark::Counter(iters * 2.0 * rows * k * n / 1e9, benchmark::Counter::kIsRate);
