@@ -23,26 +23,33 @@ namespace {
 
 constexpr int kMaxTokens = kTileMinTokens - 1;
 
-// Activations of up to kMaxTokens tokens rearranged for these kernels, once per call.
+// Activations of up to kMaxTokens tokens rearranged for these kernels, once per call. For Q4_K / Q5_K
+// the 32-blocks of each super-block are stored in the order 0,2,1,3,4,6,5,7, matching the weights' low
+// nibbles (sub-blocks 2p) and high nibbles (2p+1) of 64 consecutive qs bytes.
 struct KActivations {
-  std::vector<int8_t> q;       // [token][k] contiguous int8
-  std::vector<float> d;        // [token][super-block] scale
-  std::vector<int16_t> sums;   // [token][super-block][16]: sum of each 16-element half
+  std::vector<int8_t> q;      // [token][k]
+  std::vector<float> d;       // [token][super-block] scale
+  std::vector<int16_t> sums;  // [token][super-block][16]: sum of each 16-element half
+  std::vector<int16_t> bsum;  // [token][super-block][8]: sum of each 32-block
   int64_t k = 0, nsb = 0;
 
-  void fill(const BlockQ8A* X, int64_t k_, int64_t n) {
+  void fill(const BlockQ8A* X, int64_t k_, int64_t n, bool k45_order) {
     k = k_, nsb = k_ / 256;
     const int64_t nb = k / 32;
     q.resize(static_cast<size_t>(n * k + 64));
     d.resize(static_cast<size_t>(n * nsb));
     sums.resize(static_cast<size_t>(n * nsb * 16));
+    bsum.resize(static_cast<size_t>(n * nsb * 8));
+    static constexpr int kPos[8] = {0, 2, 1, 3, 4, 6, 5, 7};  // storage slot of block j
     for (int64_t j = 0; j < n; ++j)
       for (int64_t b = 0; b < nb; ++b) {
         const BlockQ8A& x = X[j * nb + b];
-        std::memcpy(q.data() + j * k + b * 32, x.qs, 32);
-        if (b % 8 == 0) d[j * nsb + b / 8] = x.d;
-        sums[(j * nsb + b / 8) * 16 + (b % 8) * 2] = x.sum[0];
-        sums[(j * nsb + b / 8) * 16 + (b % 8) * 2 + 1] = x.sum[1];
+        const int64_t sb = b / 8, jb = b % 8;
+        std::memcpy(q.data() + j * k + sb * 256 + (k45_order ? kPos[jb] : jb) * 32, x.qs, 32);
+        if (jb == 0) d[j * nsb + sb] = x.d;
+        sums[(j * nsb + sb) * 16 + jb * 2] = x.sum[0];
+        sums[(j * nsb + sb) * 16 + jb * 2 + 1] = x.sum[1];
+        bsum[(j * nsb + sb) * 8 + jb] = static_cast<int16_t>(x.sum[0] + x.sum[1]);
       }
   }
 };
@@ -55,25 +62,31 @@ inline int hsum4i(__m128i s) {
   return _mm_cvtsi128_si32(s);
 }
 
-// Q4_K / Q5_K: rows [r, r+R) x tokens [0, TJ).
+// Q4_K / Q5_K: rows [r, r+R) x tokens [0, TJ). Per half super-block (64 qs bytes = sub-blocks 4h..4h+3)
+// one zmm load; its low nibbles are sub-blocks (4h, 4h+2), its high nibbles (4h+1, 4h+3).
 template <bool kFive, int R, int TJ>
 void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, float* Y, int64_t ldy) {
   using B = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
-  // int16 lane i of a pair-scale vector takes sub-block 2p + (i >= 16)
-  __m512i pair_idx[4];
-  for (int p = 0; p < 4; ++p)
-    pair_idx[p] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(2 * p))),
-                                     _mm256_set1_epi16(static_cast<short>(2 * p + 1)), 1);
-  const __m512i bit_pairs[4] = {
-      _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(1)), _mm256_set1_epi8(2), 1),
-      _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(4)), _mm256_set1_epi8(8), 1),
-      _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(16)), _mm256_set1_epi8(32), 1),
-      _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(64)), _mm256_set1_epi8(static_cast<char>(128)), 1)};
+  // int16 scale vectors: lanes 0-15 take sub-block j0, lanes 16-31 sub-block j0 + 2
+  auto idx2 = [](int j0) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(j0))),
+                              _mm256_set1_epi16(static_cast<short>(j0 + 2)), 1);
+  };
+  const __m512i idx_lo[2] = {idx2(0), idx2(4)}, idx_hi[2] = {idx2(1), idx2(5)};
+  auto bits2 = [](int j0) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8(static_cast<char>(1 << j0))),
+                              _mm256_set1_epi8(static_cast<char>(1 << (j0 + 2))), 1);
+  };
+  const __m512i bits_lo[2] = {bits2(0), bits2(4)}, bits_hi[2] = {bits2(1), bits2(5)};
+  const __m512i sixteen = _mm512_set1_epi8(16);
   for (int64_t sb = 0; sb < a.nsb; ++sb) {
+    __m512i xv[TJ][4];
+    for (int ti = 0; ti < TJ; ++ti)
+      for (int c = 0; c < 4; ++c) xv[ti][c] = _mm512_loadu_si512(a.q.data() + ti * a.k + sb * 256 + 64 * c);
     for (int ri = 0; ri < R; ++ri) {
       const B* x = reinterpret_cast<const B*>(W + (r + ri) * rb) + sb;
       uint32_t u[3];
@@ -81,34 +94,31 @@ void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
       const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
       const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | ((u[0] & 0xc0c0c0c0u) >> 2);
       const uint32_t mn_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] & 0xc0c0c0c0u) >> 2);
-      const __m128i sc16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo)));
+      const __m128i both = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo)));
       const __m128i mn16 = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(mn_hi), static_cast<int>(mn_lo)));
-      const __m512i scz = _mm512_broadcast_i32x4(sc16);
-      __m512i dot[TJ];
-      for (int ti = 0; ti < TJ; ++ti) dot[ti] = _mm512_setzero_si512();
+      const __m512i scz = _mm512_castsi128_si512(both);
       __m512i qh2;
       if constexpr (kFive) qh2 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qh)));
-      for (int p = 0; p < 4; ++p) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x->qs + 32 * p));
-        __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(v, low4)),
-                                       _mm256_and_si256(_mm256_srli_epi16(v, 4), low4), 1);
+      __m512i dot[TJ];
+      for (int ti = 0; ti < TJ; ++ti) dot[ti] = _mm512_setzero_si512();
+      for (int h = 0; h < 2; ++h) {
+        const __m512i v = _mm512_loadu_si512(x->qs + 64 * h);
+        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
         if constexpr (kFive) {
-          const __mmask64 hb = _mm512_test_epi8_mask(qh2, bit_pairs[p]);
-          q = _mm512_mask_add_epi8(q, hb, q, _mm512_set1_epi8(16));
+          lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh2, bits_lo[h]), lo, sixteen);
+          hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh2, bits_hi[h]), hi, sixteen);
         }
-        const __m512i scv = _mm512_permutexvar_epi16(pair_idx[p], scz);
+        const __m512i s_lo = _mm512_permutexvar_epi16(idx_lo[h], scz), s_hi = _mm512_permutexvar_epi16(idx_hi[h], scz);
         for (int ti = 0; ti < TJ; ++ti) {
-          const __m512i xv = _mm512_loadu_si512(a.q.data() + ti * a.k + sb * 256 + 64 * p);
-          dot[ti] = _mm512_dpwssd_epi32(dot[ti], _mm512_maddubs_epi16(q, xv), scv);
+          dot[ti] = _mm512_dpwssd_epi32(dot[ti], _mm512_maddubs_epi16(lo, xv[ti][2 * h]), s_lo);
+          dot[ti] = _mm512_dpwssd_epi32(dot[ti], _mm512_maddubs_epi16(hi, xv[ti][2 * h + 1]), s_hi);
         }
       }
       const float d = _cvtsh_ss(x->d), dmin = _cvtsh_ss(x->dmin);
       for (int ti = 0; ti < TJ; ++ti) {
         const float xd = a.d[ti * a.nsb + sb];
-        // Mins: sum_j mn_j * (sum of sub-block j) from the per-half sums (adjacent pairs added by madd).
-        const __m128i s_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.sums.data() + (ti * a.nsb + sb) * 16));
-        const __m128i s_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.sums.data() + (ti * a.nsb + sb) * 16 + 8));
-        const __m128i bs = _mm_packs_epi32(_mm_madd_epi16(s_lo, _mm_set1_epi16(1)), _mm_madd_epi16(s_hi, _mm_set1_epi16(1)));
+        // Mins: sum_j mn_j * (sum of sub-block j).
+        const __m128i bs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a.bsum.data() + (ti * a.nsb + sb) * 8));
         const int msum = hsum4i(_mm_madd_epi16(mn16, bs));
         const __m512 dv = _mm512_set1_ps(d * xd);
         acc[ri][ti] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xffff, dot[ti]), dv, acc[ri][ti]);
@@ -191,7 +201,7 @@ void rows(const uint8_t* W, int64_t k, int64_t r0, int64_t r1, const KActivation
 template <TensorType T>
 void run(const void* W, int64_t k, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
   thread_local KActivations a;
-  a.fill(X, k, n);
+  a.fill(X, k, n, T != TensorType::Q6_K);
   const auto* w = static_cast<const uint8_t*>(W);
   switch (n) {
     case 1: rows<T, 1>(w, k, r0, r1, a, Y, ldy); break;
