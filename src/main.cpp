@@ -5,7 +5,9 @@
 #include <exception>
 
 #include "core/command.hpp"
+#include "services/dbapi/dbapi_command.hpp"
 #include "tools/gguf/gguf_command.hpp"
+#include "tools/llm/llm_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Parley: a self-hosted AI chat application", "parley"};
@@ -16,6 +18,8 @@ int main(int argc, char** argv) {
   // Each register_*_command adds one subcommand (see core/command.hpp).
   for (parley::RegisterCommand reg : std::initializer_list<parley::RegisterCommand>{
            parley::register_gguf_command,
+           parley::register_dbapi_command,
+           parley::register_llm_commands,
        }) reg(app, exit_code);
 
   try {
