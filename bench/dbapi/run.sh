@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# db-api benchmark on PostgreSQL: starts a throwaway PostgreSQL (initdb in a temp dir, free port,
+# 127.0.0.1) and `parley db-api` on it, seeds one chat with 20 messages, then runs wrk:
+#   1. GET  /v1/chats/{id}           100 connections
+#   2. POST /v1/chats/{id}/messages  100 connections (a new message per request)
+#   3. GET  /v1/chats/{id}           1000 connections
+# and prints wrk's output and db-api's RSS after each run.
+#
+#   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
+# Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16).
+# As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+parley="${1:-${PARLEY_BINARY:-$root/build/release/parley}}"
+[ -x "$parley" ] || { echo "run.sh: no parley binary at $parley (build it or pass its path)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+pgbin="${PARLEY_PG_BIN:-/usr/lib/postgresql/15/bin}"
+duration="${DURATION:-15s}"
+wrk_threads="${WRK_THREADS:-2}"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+work="$(mktemp -d /tmp/parley-bench.XXXXXX)"
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  pguser=postgres; id -u postgres >/dev/null 2>&1 || pguser=nobody
+  chown "$pguser" "$work"
+  as_pg=(setpriv --reuid="$pguser" --regid="$(id -g "$pguser")" --clear-groups)
+fi
+pg_pid=""; api_pid=""
+cleanup() {
+  [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+  [ -n "$pg_pid" ] && kill -INT "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pg_port="$(free_port)"
+"${as_pg[@]}" "$pgbin/initdb" -D "$work/data" -U parley -A trust -E UTF8 --locale=C --no-sync >/dev/null
+"${as_pg[@]}" "$pgbin/postgres" -D "$work/data" -p "$pg_port" -k "$work" -c listen_addresses=127.0.0.1 \
+  -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=off >"$work/pg.log" 2>&1 &
+pg_pid=$!
+for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
+
+api_port="$(free_port)"
+export PARLEY_SERVICE_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+"$parley" db-api --port "$api_port" \
+  --database "postgres://parley@127.0.0.1:$pg_port/postgres" --threads "${DBAPI_THREADS:-2}" \
+  --pool-size "${POOL_SIZE:-16}" >"$work/dbapi.log" 2>&1 &
+api_pid=$!
+base="http://127.0.0.1:$api_port"
+for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; done
+
+export TOKEN="$PARLEY_SERVICE_TOKEN" OWNER="bench-owner"
+hdr=(-H "Authorization: Bearer $TOKEN" -H "X-Parley-Owner: $OWNER" -H "Content-Type: application/json")
+chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat"}' "$base/v1/chats" |
+           python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+for i in $(seq 1 20); do
+  role=user; [ $((i % 2)) = 0 ] && role=assistant
+  curl -sf "${hdr[@]}" -o /dev/null \
+    -d "{\"role\":\"$role\",\"content\":\"Message $i of the benchmark chat: a sentence or two of ordinary text, about as long as a short chat turn.\"}" \
+    "$base/v1/chats/$chat_id/messages"
+done
+export CHAT_ID="$chat_id"
+echo "db-api $base (pid $api_pid) on PostgreSQL :$pg_port; chat $chat_id with $(curl -sf "${hdr[@]}" "$base/v1/chats/$chat_id" |
+  python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))') messages; $(nproc) CPUs"
+
+rss() { grep -E 'VmRSS|VmHWM' "/proc/$api_pid/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
+ulimit -n 65536 2>/dev/null || true
+echo "RSS before: $(rss)"
+run() {
+  echo; echo "== wrk -t$wrk_threads -c$1 -d$duration --latency $2"
+  wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base" | sed 's/^/   /'
+  echo "   db-api $(rss)"
+}
+run 100 get_chat.lua
+run 100 post_message.lua
+# the chat grew; measure GETs on a fresh 20-message chat again for the 1000-connection run
+chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat 2"}' "$base/v1/chats" |
+           python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+for i in $(seq 1 20); do
+  curl -sf "${hdr[@]}" -o /dev/null -d "{\"role\":\"user\",\"content\":\"Message $i of the benchmark chat: a sentence or two of ordinary text, about as long as a short chat turn.\"}" \
+    "$base/v1/chats/$chat_id/messages"
+done
+export CHAT_ID="$chat_id"
+run 1000 get_chat.lua
+echo; echo "db-api still ready: $(curl -s "$base/readyz")"

@@ -1,0 +1,144 @@
+#include "services/dbapi/dbapi_routes.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+#include <memory>
+#include <stdexcept>
+#include <variant>
+
+#include "core/ids.hpp"
+#include "net/json.hpp"
+#include "store/validation.hpp"
+#include "store/wire_json.hpp"
+
+namespace asio = boost::asio;
+
+namespace parley::services::dbapi {
+namespace {
+
+using net::Request;
+using net::Response;
+
+struct V1 {
+  store::ChatStore* store;
+  std::string token;
+
+  // 401 unless the bearer token matches (compared in constant time), then 400 unless the owner
+  // header is valid. Returns the owner, or the error response.
+  std::variant<std::string, Response> caller(const Request& req) const {
+    std::string_view presented = req.bearer_token();
+    if (presented.empty() || !secure_equals(presented, token)) {
+      Response r = Response::error(ErrorCode::unauthorized, "missing or invalid service token");
+      r.set_header("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    std::string_view owner = req.header("X-Parley-Owner");
+    if (owner.empty()) return Response::error(ErrorCode::invalid_argument, "missing X-Parley-Owner header");
+    if (auto s = store::validate_owner(owner); !s)
+      return Response::error(ErrorCode::invalid_argument, "X-Parley-Owner: " + s.error().message);
+    return std::string(owner);
+  }
+};
+
+template <typename T>
+Response render(int status, const Result<T>& r) {
+  if (!r) return Response::error(r.error());
+  return net::json_response(status, store::wire::to_json(r.value()));
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+#define PARLEY_CALLER(api, req, owner)                                   \
+  auto caller_or_error = (api)->caller(req);                             \
+  if (auto* err = std::get_if<Response>(&caller_or_error)) co_return std::move(*err); \
+  std::string owner = std::get<std::string>(std::move(caller_or_error))
+
+}  // namespace
+
+void add_v1_routes(net::Router& router, store::ChatStore& store, std::string service_token) {
+  if (service_token.empty()) throw std::invalid_argument("db-api needs a service token");
+  auto api = std::make_shared<V1>(V1{&store, std::move(service_token)});
+
+  router.post("/v1/chats", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto body = net::parse_json_object(req);
+    if (!body) co_return Response::error(body.error());
+    auto in = store::wire::parse_new_chat(body.value());
+    if (!in) co_return Response::error(in.error());
+    auto created = co_await api->store->create_chat(owner, std::move(in.value()));
+    co_return render(201, created);
+  });
+
+  router.get("/v1/chats", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    store::ListChatsQuery q;
+    if (auto limit = req.query("limit")) {
+      auto n = parse_int(*limit);
+      if (!n || *n < 1 || *n > store::kMaxListLimit)
+        co_return Response::error(ErrorCode::invalid_argument, "limit must be an integer in [1, 100]");
+      q.limit = static_cast<int>(*n);
+    }
+    q.cursor = req.query("cursor");
+    if (auto number = req.query("number")) {
+      auto n = parse_int(*number);
+      if (!n || *n < 1) co_return Response::error(ErrorCode::invalid_argument, "number must be a positive integer");
+      q.number = *n;
+    }
+    q.username = req.query("username");
+    auto page = co_await api->store->list_chats(owner, std::move(q));
+    co_return render(200, page);
+  });
+
+  router.get("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto chat = co_await api->store->get_chat(owner, std::string(req.param("id")));
+    co_return render(200, chat);
+  });
+
+  router.patch("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto body = net::parse_json_object(req);
+    if (!body) co_return Response::error(body.error());
+    auto patch = store::wire::parse_chat_patch(body.value());
+    if (!patch) co_return Response::error(patch.error());
+    auto chat = co_await api->store->update_chat(owner, std::string(req.param("id")), std::move(patch.value()));
+    co_return render(200, chat);
+  });
+
+  router.del("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto done = co_await api->store->delete_chat(owner, std::string(req.param("id")));
+    if (!done) co_return Response::error(done.error());
+    co_return Response::no_content();
+  });
+
+  router.post("/v1/chats/{id}/messages", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto body = net::parse_json_object(req);
+    if (!body) co_return Response::error(body.error());
+    auto in = store::wire::parse_new_message(body.value());
+    if (!in) co_return Response::error(in.error());
+    auto r = co_await api->store->append_message(owner, std::string(req.param("id")), std::move(in.value()));
+    if (!r) co_return Response::error(r.error());
+    co_return net::json_response(r->created ? 201 : 200, store::wire::to_json(r->message));
+  });
+
+  router.patch("/v1/chats/{id}/messages/{mid}", [api](Request& req) -> asio::awaitable<Response> {
+    PARLEY_CALLER(api, req, owner);
+    auto body = net::parse_json_object(req);
+    if (!body) co_return Response::error(body.error());
+    auto patch = store::wire::parse_message_patch(body.value());
+    if (!patch) co_return Response::error(patch.error());
+    auto m = co_await api->store->update_message(owner, std::string(req.param("id")), std::string(req.param("mid")),
+                                                 std::move(patch.value()));
+    co_return render(200, m);
+  });
+}
+
+}  // namespace parley::services::dbapi
