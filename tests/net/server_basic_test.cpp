@@ -265,6 +265,10 @@ TEST_F(Server_, BuiltinHealthAndMetrics) {
       << m.body;
   EXPECT_NE(m.body.find("parley_http_connections_open{service=\"test-svc\"} "), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("parley_http_requests_in_flight{service=\"test-svc\"} 1"), std::string::npos) << m.body;
+  // The registry must outlive the server.
+  server->shutdown();
+  server->wait_drained();
+  server.reset();
 }
 
 TEST_F(Server_, ReadinessCallbackDecides) {
