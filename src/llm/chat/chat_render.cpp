@@ -26,7 +26,8 @@ std::string_view trim(std::string_view s) {
 
 std::string today_string(const RenderOptions& o) {
   if (o.today) return format_date(*o.today);
-  return format_date(std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())});
+  return format_date(
+      std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())});
 }
 
 // ChatML: <|im_start|>role\ncontent<|im_end|>\n
@@ -34,7 +35,8 @@ void render_chatml(const ChatTemplate& t, const std::vector<Msg>& ms, bool gen, 
   if (!t.default_system.empty() && (ms.empty() || ms[0].role != Role::system)) {
     out += "<|im_start|>system\n" + t.default_system + "<|im_end|>\n";
   }
-  for (const Msg& m : ms) out.append("<|im_start|>").append(m.role_name).append("\n").append(m.content).append("<|im_end|>\n");
+  for (const Msg& m : ms)
+    out.append("<|im_start|>").append(m.role_name).append("\n").append(m.content).append("<|im_end|>\n");
   if (gen) out += "<|im_start|>assistant\n";
 }
 
@@ -42,12 +44,16 @@ void render_chatml(const ChatTemplate& t, const std::vector<Msg>& ms, bool gen, 
 void render_llama3(const ChatTemplate& t, const std::vector<Msg>& ms, bool gen, const RenderOptions& o,
                    std::string& out) {
   auto turn = [&](std::string_view role, std::string_view content) {
-    out.append("<|start_header_id|>").append(role).append("<|end_header_id|>\n\n").append(content).append("<|eot_id|>");
+    out.append("<|start_header_id|>")
+        .append(role)
+        .append("<|end_header_id|>\n\n")
+        .append(content)
+        .append("<|eot_id|>");
   };
   size_t first = 0;
   if (t.date_header) {
-    std::string sys = "Cutting Knowledge Date: " + t.knowledge_cutoff + "\nToday Date: " +
-                      (t.fixed_date.empty() ? today_string(o) : t.fixed_date) + "\n\n";
+    std::string sys = "Cutting Knowledge Date: " + t.knowledge_cutoff +
+                      "\nToday Date: " + (t.fixed_date.empty() ? today_string(o) : t.fixed_date) + "\n\n";
     if (!ms.empty() && ms[0].role == Role::system) {
       sys += trim(ms[0].content);
       first = 1;
@@ -77,7 +83,9 @@ void render_llama2(const ChatTemplate& t, const std::vector<Msg>& ms, std::strin
           out.append(c).append("\n");
         }
         break;
-      case Role::user: out.append(c).append(" [/INST]"); break;
+      case Role::user:
+        out.append(c).append(" [/INST]");
+        break;
       case Role::assistant:
         out.append(c).append("</s>");
         inside = false;
@@ -118,14 +126,18 @@ void render_mistral(const ChatTemplate& t, const std::vector<Msg>& ms, std::stri
       inside = true;
     }
     switch (m.role) {
-      case Role::system: out.append(m.content).append("\n\n"); break;
+      case Role::system:
+        out.append(m.content).append("\n\n");
+        break;
       case Role::user:
         if (i == last_user) out += held_system;
         out.append(m.content).append(close);
         inside = false;
         break;
       case Role::assistant:
-        out.append(before_answer).append(v == 3 && !tekken ? trim(m.content) : std::string_view(m.content)).append("</s>");
+        out.append(before_answer)
+            .append(v == 3 && !tekken ? trim(m.content) : std::string_view(m.content))
+            .append("</s>");
         inside = false;
         break;
     }
@@ -153,7 +165,8 @@ void render_tagged(std::string_view end, bool skip_empty_system, const std::vect
 
 }  // namespace
 
-Result<std::string> render(const ChatTemplate& t, std::span<const ChatMessage> messages, const RenderOptions& o) {
+Result<std::string> render(const ChatTemplate& t, std::span<const ChatMessage> messages,
+                           const RenderOptions& o) {
   std::vector<Msg> ms;
   ms.reserve(messages.size());
   for (const ChatMessage& m : messages) {
@@ -196,13 +209,27 @@ Result<std::string> render(const ChatTemplate& t, std::span<const ChatMessage> m
   std::string out;
   const bool gen = o.add_generation_prompt;
   switch (t.family) {
-    case TemplateFamily::chatml: render_chatml(t, ms, gen, out); break;
-    case TemplateFamily::llama3: render_llama3(t, ms, gen, o, out); break;
-    case TemplateFamily::llama2: render_llama2(t, ms, out); break;
-    case TemplateFamily::mistral: render_mistral(t, ms, out); break;
-    case TemplateFamily::gemma: render_gemma(ms, gen, out); break;
-    case TemplateFamily::phi3: render_tagged("<|end|>", true, ms, gen, out); break;
-    case TemplateFamily::zephyr: render_tagged("<|endoftext|>", false, ms, gen, out); break;
+    case TemplateFamily::chatml:
+      render_chatml(t, ms, gen, out);
+      break;
+    case TemplateFamily::llama3:
+      render_llama3(t, ms, gen, o, out);
+      break;
+    case TemplateFamily::llama2:
+      render_llama2(t, ms, out);
+      break;
+    case TemplateFamily::mistral:
+      render_mistral(t, ms, out);
+      break;
+    case TemplateFamily::gemma:
+      render_gemma(ms, gen, out);
+      break;
+    case TemplateFamily::phi3:
+      render_tagged("<|end|>", true, ms, gen, out);
+      break;
+    case TemplateFamily::zephyr:
+      render_tagged("<|endoftext|>", false, ms, gen, out);
+      break;
   }
   return out;
 }

@@ -4,13 +4,20 @@ namespace parley::llm::chat {
 
 std::string_view family_name(TemplateFamily f) {
   switch (f) {
-    case TemplateFamily::chatml: return "chatml";
-    case TemplateFamily::llama3: return "llama3";
-    case TemplateFamily::llama2: return "llama2";
-    case TemplateFamily::mistral: return "mistral";
-    case TemplateFamily::gemma: return "gemma";
-    case TemplateFamily::phi3: return "phi3";
-    case TemplateFamily::zephyr: return "zephyr";
+    case TemplateFamily::chatml:
+      return "chatml";
+    case TemplateFamily::llama3:
+      return "llama3";
+    case TemplateFamily::llama2:
+      return "llama2";
+    case TemplateFamily::mistral:
+      return "mistral";
+    case TemplateFamily::gemma:
+      return "gemma";
+    case TemplateFamily::phi3:
+      return "phi3";
+    case TemplateFamily::zephyr:
+      return "zephyr";
   }
   return "?";
 }
@@ -22,23 +29,40 @@ ChatTemplate make(TemplateFamily family, std::string name) {
   t.family = family;
   t.name = std::move(name);
   switch (family) {
-    case TemplateFamily::chatml: t.end_of_turn = {"<|im_end|>"}; break;
-    case TemplateFamily::llama3: t.end_of_turn = {"<|eot_id|>", "<|eom_id|>"}; break;
+    case TemplateFamily::chatml:
+      t.end_of_turn = {"<|im_end|>"};
+      break;
+    case TemplateFamily::llama3:
+      t.end_of_turn = {"<|eot_id|>", "<|eom_id|>"};
+      break;
     case TemplateFamily::llama2:
-    case TemplateFamily::mistral: t.end_of_turn = {"</s>"}; break;
-    case TemplateFamily::gemma: t.end_of_turn = {"<end_of_turn>"}; break;
-    case TemplateFamily::phi3: t.end_of_turn = {"<|end|>", "<|endoftext|>"}; break;
-    case TemplateFamily::zephyr: t.end_of_turn = {"<|endoftext|>"}; break;
+    case TemplateFamily::mistral:
+      t.end_of_turn = {"</s>"};
+      break;
+    case TemplateFamily::gemma:
+      t.end_of_turn = {"<end_of_turn>"};
+      break;
+    case TemplateFamily::phi3:
+      t.end_of_turn = {"<|end|>", "<|endoftext|>"};
+      break;
+    case TemplateFamily::zephyr:
+      t.end_of_turn = {"<|endoftext|>"};
+      break;
   }
   return t;
 }
 
 constexpr std::string_view kBuiltinNames[] = {
-    "chatml",     "llama3",     "llama2",            "llama2-sys", "llama2-sys-bos", "llama2-sys-strip", "mistral-v1",
-    "mistral-v3", "mistral-v3-tekken", "mistral-v7", "gemma",      "phi3",           "zephyr",
+    "chatml",     "llama3",         "llama2",
+    "llama2-sys", "llama2-sys-bos", "llama2-sys-strip",
+    "mistral-v1", "mistral-v3",     "mistral-v3-tekken",
+    "mistral-v7", "gemma",          "phi3",
+    "zephyr",
 };
 
-bool has(std::string_view text, std::string_view marker) { return text.find(marker) != std::string_view::npos; }
+bool has(std::string_view text, std::string_view marker) {
+  return text.find(marker) != std::string_view::npos;
+}
 
 // Undoes the escapes of a Jinja string literal that matter here (\n, \t, \', \", \\).
 std::string unescape(std::string_view s) {
@@ -91,7 +115,9 @@ std::string literal_after(std::string_view jinja, std::string_view marker) {
 
 }  // namespace
 
-std::vector<std::string_view> builtin_template_names() { return {std::begin(kBuiltinNames), std::end(kBuiltinNames)}; }
+std::vector<std::string_view> builtin_template_names() {
+  return {std::begin(kBuiltinNames), std::end(kBuiltinNames)};
+}
 
 std::optional<ChatTemplate> builtin_template(std::string_view name) {
   if (name == "chatml") return make(TemplateFamily::chatml, "chatml");

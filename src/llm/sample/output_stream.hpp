@@ -40,7 +40,7 @@ class OutputStream {
   // The stream ends without a stop (cancelled, context full): the held-back text.
   std::string finish();
 
-  int32_t n_tokens() const { return n_tokens_; }     // tokens pushed, stop token included
+  int32_t n_tokens() const { return n_tokens_; }  // tokens pushed, stop token included
   FinishReason finish_reason() const { return finish_; }
 
  private:

@@ -35,7 +35,9 @@ void CandidateSet::assign(std::span<const float> logits) {
 void CandidateSet::assign_top_k(std::span<const float> logits, size_t k) {
   // One pass with a min-heap of the k best so far: most tokens cost one comparison with its top.
   items.clear();
-  const auto worse = [](const Candidate& a, const Candidate& b) { return descending(a, b); };  // heap top = worst
+  const auto worse = [](const Candidate& a, const Candidate& b) {
+    return descending(a, b);
+  };  // heap top = worst
   for (size_t i = 0; i < logits.size(); ++i) {
     const float l = logits[i];
     if (std::isnan(l) || l == -INFINITY) continue;
@@ -109,8 +111,9 @@ void CandidateSet::min_p(float p) {
   if (p <= 0.0f || items.size() <= 1) return;
   const float threshold = max_logit(items) + std::log(p);
   // remove_if keeps the order (a sorted set stays sorted); the best token always survives.
-  items.erase(std::remove_if(items.begin(), items.end(), [&](const Candidate& c) { return c.logit < threshold; }),
-              items.end());
+  items.erase(
+      std::remove_if(items.begin(), items.end(), [&](const Candidate& c) { return c.logit < threshold; }),
+      items.end());
 }
 
 TokenId CandidateSet::draw(float temperature, Rng& rng) {
@@ -179,7 +182,9 @@ TokenId Sampler::sample(std::span<const float> logits) {
   }
   std::copy(logits.begin(), logits.end(), work_.begin());
   penalize(work_);
-  const auto argmax = [&] { return static_cast<TokenId>(std::max_element(work_.begin(), work_.end()) - work_.begin()); };
+  const auto argmax = [&] {
+    return static_cast<TokenId>(std::max_element(work_.begin(), work_.end()) - work_.begin());
+  };
   if (params_.temperature <= 0.0f) return argmax();  // greedy: the first maximum
 
   const auto k = static_cast<size_t>(std::max(params_.top_k, 0));

@@ -50,9 +50,9 @@ struct CandidateSet {
   void assign(std::span<const float> logits);  // all tokens except NaN / -inf logits
   // Same as assign + top_k(k) in one pass (a bounded heap: O(V) + O(k log k) typically).
   void assign_top_k(std::span<const float> logits, size_t k);
-  void top_k(size_t k);     // the k largest logits (k = 0: all); leaves the set sorted
-  void top_p(float p);      // the smallest most-likely prefix whose probability reaches p
-  void min_p(float p);      // tokens with probability >= p * the largest probability
+  void top_k(size_t k);  // the k largest logits (k = 0: all); leaves the set sorted
+  void top_p(float p);   // the smallest most-likely prefix whose probability reaches p
+  void min_p(float p);   // tokens with probability >= p * the largest probability
   // A draw from softmax(logit / temperature) over the set (temperature > 0).
   TokenId draw(float temperature, Rng& rng);
 };

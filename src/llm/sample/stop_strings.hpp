@@ -15,7 +15,7 @@ class StopStringMatcher {
   explicit StopStringMatcher(std::vector<std::string> stops);  // empty strings are ignored
 
   struct Output {
-    std::string text;     // safe to show now
+    std::string text;      // safe to show now
     bool stopped = false;  // a stop string was found; text ends right before it
     std::string stop;      // which one
   };

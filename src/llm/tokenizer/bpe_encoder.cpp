@@ -17,8 +17,8 @@ namespace parley::llm::tokenizer {
 namespace {
 
 struct Symbol {
-  TokenId id;           // kNoToken if this byte's code point is not a token
-  uint32_t len;         // bytes of the word; 0 once merged into its left neighbour
+  TokenId id;    // kNoToken if this byte's code point is not a token
+  uint32_t len;  // bytes of the word; 0 once merged into its left neighbour
   int32_t prev, next;
 };
 
@@ -53,15 +53,16 @@ void Tokenizer::Impl::encode_bpe(std::string_view text, std::vector<TokenId>& ou
     syms.clear();
     for (size_t i = 0; i < word.size(); ++i) {
       const auto idx = static_cast<int32_t>(i);
-      syms.push_back({bpe_byte_tokens[static_cast<uint8_t>(word[i])], 1, idx - 1,
-                      i + 1 < word.size() ? idx + 1 : -1});
+      syms.push_back(
+          {bpe_byte_tokens[static_cast<uint8_t>(word[i])], 1, idx - 1, i + 1 < word.size() ? idx + 1 : -1});
     }
     heap.clear();
     auto offer = [&](int32_t l, int32_t r) {
       if (l < 0 || r < 0) return;
       const TokenId a = syms[static_cast<size_t>(l)].id, b = syms[static_cast<size_t>(r)].id;
       if (a == kNoToken || b == kNoToken) return;
-      const auto it = merges.find((static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b));
+      const auto it =
+          merges.find((static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b));
       if (it == merges.end()) return;
       heap.push_back({it->second.rank, l, r, a, b, it->second.result});
       std::push_heap(heap.begin(), heap.end(), Later{});

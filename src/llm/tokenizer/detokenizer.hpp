@@ -31,7 +31,8 @@ class StreamingDetokenizer {
     bool render_special = false;       // show control tokens' text (normally they show nothing)
     bool strip_leading_space = false;  // drop one space at the very start (SPM's "▁Hello" -> "Hello")
   };
-  explicit StreamingDetokenizer(Tokenizer tokenizer) : StreamingDetokenizer(std::move(tokenizer), Options{}) {}
+  explicit StreamingDetokenizer(Tokenizer tokenizer)
+      : StreamingDetokenizer(std::move(tokenizer), Options{}) {}
   StreamingDetokenizer(Tokenizer tokenizer, Options options);
 
   // The text completed by this token (often the token's text; "" while a character is incomplete).

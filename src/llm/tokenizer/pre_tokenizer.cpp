@@ -15,10 +15,14 @@ PreTokenizer pre_tokenizer_from_name(std::string_view name) {
 
 std::string_view pre_tokenizer_name(PreTokenizer p) {
   switch (p) {
-    case PreTokenizer::gpt2: return "gpt2";
-    case PreTokenizer::llama3: return "llama3";
-    case PreTokenizer::qwen2: return "qwen2";
-    case PreTokenizer::smollm: return "smollm";
+    case PreTokenizer::gpt2:
+      return "gpt2";
+    case PreTokenizer::llama3:
+      return "llama3";
+    case PreTokenizer::qwen2:
+      return "qwen2";
+    case PreTokenizer::smollm:
+      return "smollm";
   }
   return "?";
 }
@@ -56,9 +60,12 @@ std::vector<uint8_t> classify(const std::vector<uint32_t>& cps) {
     const uint32_t c = cps[i];
     if (c == kOther) continue;
     uint8_t f = 0;
-    if (is_letter(c)) f |= kLetter;
-    else if (is_number(c)) f |= kNumber;
-    else if (is_whitespace(c)) f |= kSpace;
+    if (is_letter(c))
+      f |= kLetter;
+    else if (is_number(c))
+      f |= kNumber;
+    else if (is_whitespace(c))
+      f |= kSpace;
     if (c == '\r' || c == '\n') f |= kNewline;
     cls[i] = f;
   }
@@ -95,9 +102,9 @@ size_t match_whitespace(const std::vector<uint8_t>& cls, size_t i, size_t end, b
     }
     if (last_nl != k) return last_nl + 1;  // \s*[\r\n]+ ends after the run's last newline
   }
-  if (k == end) return k;         // \s+(?!\S) at the end of the text
-  if (k - i >= 2) return k - 1;   // \s+(?!\S): leave the last space to prefix the next word
-  return k;                       // \s+
+  if (k == end) return k;        // \s+(?!\S) at the end of the text
+  if (k - i >= 2) return k - 1;  // \s+(?!\S): leave the last space to prefix the next word
+  return k;                      // \s+
 }
 
 // gpt2 over cps[begin, end), appending match boundaries (code point indices) to `cuts`.

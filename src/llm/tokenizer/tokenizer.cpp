@@ -13,8 +13,8 @@ namespace {
 
 // Texts of the tokens that end a turn in the usual chat formats.
 constexpr std::string_view kEndOfTurnTexts[] = {
-    "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>",      "<|EOT|>",    "</s>",
+    "<|eot_id|>",    "<|eom_id|>",      "<|im_end|>", "<|end|>", "<end_of_turn>",
+    "<|endoftext|>", "<|end_of_text|>", "<EOT>",      "<|EOT|>", "</s>",
 };
 
 void build_bpe_tables(Tokenizer::Impl& m) {
@@ -104,7 +104,9 @@ std::optional<TokenId> Tokenizer::find_token(std::string_view text) const {
   return id;
 }
 
-const std::string& Tokenizer::token_text(TokenId id) const { return impl_->vocab.tokens.at(static_cast<size_t>(id)); }
+const std::string& Tokenizer::token_text(TokenId id) const {
+  return impl_->vocab.tokens.at(static_cast<size_t>(id));
+}
 
 TokenType Tokenizer::token_type(TokenId id) const {
   if (id < 0 || id >= n_tokens()) return TokenType::undefined;
@@ -169,7 +171,8 @@ std::vector<Fragment> partition_special(const Tokenizer::Impl& m, std::string_vi
 
 }  // namespace
 
-void Tokenizer::encode(std::string_view text, bool add_special, bool parse_special, std::vector<TokenId>& out) const {
+void Tokenizer::encode(std::string_view text, bool add_special, bool parse_special,
+                       std::vector<TokenId>& out) const {
   const Impl& m = *impl_;
   const Vocab& v = m.vocab;
   if (add_special && v.add_bos && v.bos != kNoToken) out.push_back(v.bos);
@@ -208,11 +211,19 @@ std::string Tokenizer::token_to_piece(TokenId id, bool render_special) const {
       return render_special ? text : std::string();
     case TokenType::user_defined:
       return text;
-    case TokenType::byte:
-      if (text.size() == 6 && text.starts_with("<0x") && text.back() == '>') {
-        return std::string(1, static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16)));
+    case TokenType::byte: {
+      // "<0xXX>" -> the byte; any other text is shown as is.
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9'                     ? c - '0'
+               : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                        : -1;
+      };
+      if (text.size() == 6 && text.starts_with("<0x") && text.back() == '>' && hex(text[3]) >= 0 &&
+          hex(text[4]) >= 0) {
+        return std::string(1, static_cast<char>(hex(text[3]) * 16 + hex(text[4])));
       }
       return text;
+    }
     case TokenType::normal:
     case TokenType::undefined:
       break;

@@ -13,8 +13,8 @@
 namespace parley::llm::tokenizer {
 
 struct BpeMerge {
-  int32_t rank;   // position in the merge list: lower merges first
-  TokenId result; // the token of left + right
+  int32_t rank;    // position in the merge list: lower merges first
+  TokenId result;  // the token of left + right
 };
 
 struct Tokenizer::Impl {

@@ -75,9 +75,8 @@ namespace {
 bool in_ranges(const detail::CodepointRange* r, size_t n, uint32_t cp) {
   const detail::CodepointRange* end = r + n;
   // First range whose last >= cp.
-  const auto* it = std::lower_bound(r, end, cp, [](const detail::CodepointRange& a, uint32_t v) {
-    return a.last < v;
-  });
+  const auto* it =
+      std::lower_bound(r, end, cp, [](const detail::CodepointRange& a, uint32_t v) { return a.last < v; });
   return it != end && it->first <= cp;
 }
 
@@ -96,7 +95,14 @@ bool is_number(uint32_t cp) {
 bool is_whitespace(uint32_t cp) {
   if (cp < 0x80) return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
   switch (cp) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
       return true;
     default:
       return cp >= 0x2000 && cp <= 0x200A;

@@ -10,7 +10,9 @@ namespace parley::llm::tokenizer {
 
 namespace {
 
-Error vocab_error(const std::string& what) { return make_error(ErrorCode::invalid_argument, "tokenizer: " + what); }
+Error vocab_error(const std::string& what) {
+  return make_error(ErrorCode::invalid_argument, "tokenizer: " + what);
+}
 
 }  // namespace
 

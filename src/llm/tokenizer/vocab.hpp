@@ -27,29 +27,29 @@ enum class TokenType : int32_t {
   undefined = 0,
   normal = 1,
   unknown = 2,
-  control = 3,       // <s>, <|im_end|>, ...: rendered only on request, matched in text only with parse_special
+  control = 3,  // <s>, <|im_end|>, ...: rendered only on request, matched in text only with parse_special
   user_defined = 4,  // added tokens that are ordinary text (<tool_call>)
   unused = 5,
-  byte = 6,          // SPM byte fallback <0xXX>
+  byte = 6,  // SPM byte fallback <0xXX>
 };
 
 struct Vocab {
   VocabModel model = VocabModel::spm;
-  std::string pre = "default";          // tokenizer.ggml.pre as written (BPE pre-tokenizer name)
-  std::vector<std::string> tokens;      // [n_tokens] token text (SPM: U+2581 for space; BPE: byte-mapped)
-  std::vector<float> scores;            // [n_tokens] SPM merge scores, or empty
-  std::vector<TokenType> token_types;   // [n_tokens], or empty (all normal)
-  std::vector<std::string> merges;      // BPE: "left right", best (rank 0) first
+  std::string pre = "default";         // tokenizer.ggml.pre as written (BPE pre-tokenizer name)
+  std::vector<std::string> tokens;     // [n_tokens] token text (SPM: U+2581 for space; BPE: byte-mapped)
+  std::vector<float> scores;           // [n_tokens] SPM merge scores, or empty
+  std::vector<TokenType> token_types;  // [n_tokens], or empty (all normal)
+  std::vector<std::string> merges;     // BPE: "left right", best (rank 0) first
   TokenId bos = kNoToken;
   TokenId eos = kNoToken;
-  TokenId eot = kNoToken;               // end of turn (<|eot_id|>), if the file names one
-  TokenId eom = kNoToken;               // end of message (<|eom_id|>)
+  TokenId eot = kNoToken;  // end of turn (<|eot_id|>), if the file names one
+  TokenId eom = kNoToken;  // end of message (<|eom_id|>)
   TokenId pad = kNoToken;
   TokenId unk = kNoToken;
   bool add_bos = false;
   bool add_eos = false;
-  bool add_space_prefix = true;         // SPM: a space is put before the text ("Hi" -> "▁Hi")
-  std::string chat_template;            // tokenizer.chat_template (Jinja text), may be empty
+  bool add_space_prefix = true;  // SPM: a space is put before the text ("Hi" -> "▁Hi")
+  std::string chat_template;     // tokenizer.chat_template (Jinja text), may be empty
 
   int32_t n_tokens() const { return static_cast<int32_t>(tokens.size()); }
   TokenType type_of(TokenId id) const {

@@ -55,8 +55,10 @@ TEST(ChatTemplate, UnknownRoleIsAnError) {
 TEST(ChatTemplate, WithoutGenerationPrompt) {
   RenderOptions o;
   o.add_generation_prompt = false;
-  EXPECT_EQ(must_render(*builtin_template("chatml"), {{"user", "Hi"}}, o), "<|im_start|>user\nHi<|im_end|>\n");
-  EXPECT_EQ(must_render(*builtin_template("gemma"), {{"user", "Hi"}}, o), "<start_of_turn>user\nHi<end_of_turn>\n");
+  EXPECT_EQ(must_render(*builtin_template("chatml"), {{"user", "Hi"}}, o),
+            "<|im_start|>user\nHi<|im_end|>\n");
+  EXPECT_EQ(must_render(*builtin_template("gemma"), {{"user", "Hi"}}, o),
+            "<start_of_turn>user\nHi<end_of_turn>\n");
 }
 
 TEST(ChatTemplate, EndOfTurnStrings) {
@@ -87,7 +89,8 @@ TEST(ChatTemplate, Llama31TemplateKeepsItsOwnDate) {
   // Llama 3.1 prints a fixed date unless one is passed in.
   const std::string jinja =
       "{%- if not date_string is defined %}\n    {%- set date_string = \"26 Jul 2024\" %}\n{%- endif %}\n"
-      "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}{%- endif %}"
+      "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}{%- "
+      "endif %}"
       "{{- \"Cutting Knowledge Date: December 2023\\n\" }}{{- \"Today Date: \" + date_string + \"\\n\\n\" }}"
       "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}";
   const auto t = detect_template(jinja);
@@ -106,21 +109,25 @@ TEST(ChatTemplate, ChatmlDefaultSystemPromptFromTheTemplate) {
   // SmolLM2's template.
   const std::string smol =
       "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
-      "'<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% "
-      "endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}";
+      "'<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
+      "Face<|im_end|>\n' }}{% "
+      "endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% "
+      "endfor %}";
   const auto t = detect_template(smol);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->family, TemplateFamily::chatml);
   EXPECT_EQ(t->default_system, "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
-  EXPECT_EQ(must_render(*t, {{"user", "Hi"}}),
-            "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
-            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(
+      must_render(*t, {{"user", "Hi"}}),
+      "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+      "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
   EXPECT_EQ(must_render(*t, {{"system", "S"}, {"user", "Hi"}}),
             "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
   // A plain ChatML template has none.
-  EXPECT_EQ(detect_template("{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}")
-                ->default_system,
-            "");
+  EXPECT_EQ(
+      detect_template("{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}")
+          ->default_system,
+      "");
 }
 
 TEST(ChatTemplate, TemplateWithoutSystemRoleFoldsTheSystemMessage) {
@@ -129,13 +136,15 @@ TEST(ChatTemplate, TemplateWithoutSystemRoleFoldsTheSystemMessage) {
   const auto t = detect_template(phi.vocab().chat_template);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->family, TemplateFamily::phi3);
-  EXPECT_EQ(must_render(*t, kSys),
-            "<|user|>\nBe brief.\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\nWhy?<|end|>\n<|assistant|>\n");
+  EXPECT_EQ(
+      must_render(*t, kSys),
+      "<|user|>\nBe brief.\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\nWhy?<|end|>\n<|assistant|>\n");
 }
 
 TEST(ChatTemplate, MistralV3OfficialTemplatePutsSystemBeforeLastUser) {
   const std::string v3 =
-      "{%- for message in loop_messages %}{%- if message[\"role\"] == \"user\" %}{%- if tools is not none and "
+      "{%- for message in loop_messages %}{%- if message[\"role\"] == \"user\" %}{%- if tools is not none "
+      "and "
       "(message == user_messages[-1]) %}{{- \"[AVAILABLE_TOOLS] [\" }}{%- endif %}{%- if loop.last and "
       "system_message is defined %}{{- \"[INST] \" + system_message + \"\\n\\n\" + message[\"content\"] + "
       "\"[/INST]\" }}{%- else %}{{- \"[INST] \" + message[\"content\"] + \"[/INST]\" }}{%- endif %}{%- elif "
@@ -152,7 +161,8 @@ TEST(ChatTemplate, Llama2TemplateDetection) {
   const std::string llama2 =
       "{% if messages[0]['role'] == 'system' %}{% set system_message = messages[0]['content'] %}{% endif %}"
       "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + "
-      "'\\n<</SYS>>\\n\\n' + message['content'] %}{% endif %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}";
+      "'\\n<</SYS>>\\n\\n' + message['content'] %}{% endif %}{{ bos_token + '[INST] ' + content.strip() + ' "
+      "[/INST]' }}";
   const auto t = detect_template(llama2);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->family, TemplateFamily::llama2);

@@ -27,7 +27,8 @@ std::vector<float> random_logits(size_t n, uint32_t seed, float scale = 3.0f) {
 std::vector<Candidate> sorted_all(const std::vector<float>& logits) {
   std::vector<Candidate> c;
   for (size_t i = 0; i < logits.size(); ++i) c.push_back({logits[i], static_cast<TokenId>(i)});
-  std::sort(c.begin(), c.end(), [](auto& a, auto& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); });
+  std::sort(c.begin(), c.end(),
+            [](auto& a, auto& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); });
   return c;
 }
 
@@ -111,8 +112,10 @@ TEST(CandidateSet, TopPEqualsFullSortReference) {
       c.assign(logits);
       c.top_p(p);
       // The boundary token may differ by one through summation order; the sets must agree otherwise.
-      ASSERT_NEAR(static_cast<double>(c.items.size()), static_cast<double>(n), 1.0) << "scale " << scale << " p " << p;
-      const std::vector<Candidate> prefix(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(c.items.size()));
+      ASSERT_NEAR(static_cast<double>(c.items.size()), static_cast<double>(n), 1.0)
+          << "scale " << scale << " p " << p;
+      const std::vector<Candidate> prefix(ref.begin(),
+                                          ref.begin() + static_cast<std::ptrdiff_t>(c.items.size()));
       ASSERT_EQ(ids_of(c.items), ids_of(prefix)) << "scale " << scale << " p " << p;
     }
   }
@@ -166,11 +169,15 @@ TEST(Sampler, DrawFrequenciesMatchTheDistribution) {
   const double z2 = std::sqrt(0.5) + std::sqrt(0.3) + std::sqrt(0.15) + std::sqrt(0.05);
   const std::vector<Case> cases = {
       {1.0f, 1.0f, 0.0f, 0, {0.5, 0.3, 0.15, 0.05}},
-      {1.0f, 0.75f, 0.0f, 0, {0.5 / 0.8, 0.3 / 0.8, 0, 0}},               // top-p: two tokens reach 0.75
-      {1.0f, 0.85f, 0.0f, 0, {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},   // three reach 0.85
-      {1.0f, 1.0f, 0.0f, 2, {0.5 / 0.8, 0.3 / 0.8, 0, 0}},                // top-k 2
-      {1.0f, 1.0f, 0.2f, 0, {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},    // min-p: 0.05 < 0.2 * 0.5
-      {2.0f, 1.0f, 0.0f, 0, {std::sqrt(0.5) / z2, std::sqrt(0.3) / z2, std::sqrt(0.15) / z2, std::sqrt(0.05) / z2}},
+      {1.0f, 0.75f, 0.0f, 0, {0.5 / 0.8, 0.3 / 0.8, 0, 0}},              // top-p: two tokens reach 0.75
+      {1.0f, 0.85f, 0.0f, 0, {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},  // three reach 0.85
+      {1.0f, 1.0f, 0.0f, 2, {0.5 / 0.8, 0.3 / 0.8, 0, 0}},               // top-k 2
+      {1.0f, 1.0f, 0.2f, 0, {0.5 / 0.95, 0.3 / 0.95, 0.15 / 0.95, 0}},   // min-p: 0.05 < 0.2 * 0.5
+      {2.0f,
+       1.0f,
+       0.0f,
+       0,
+       {std::sqrt(0.5) / z2, std::sqrt(0.3) / z2, std::sqrt(0.15) / z2, std::sqrt(0.05) / z2}},
   };
   for (const Case& c : cases) {
     SamplingParams p;
@@ -220,7 +227,7 @@ TEST(Sampler, PenaltiesChangeExactlyTheSeenTokens) {
   s.accept(std::vector<TokenId>{0, 1, 1, 2});  // the window keeps the last 3: 1, 1, 2
   std::vector<float> l = {4.0f, 4.0f, -1.0f, 4.0f, 1.0f, 1.0f};
   s.penalize(l);
-  EXPECT_FLOAT_EQ(l[0], 4.0f);                        // left the window
+  EXPECT_FLOAT_EQ(l[0], 4.0f);                         // left the window
   EXPECT_FLOAT_EQ(l[1], 4.0f / 2 - 2 * 0.25f - 0.5f);  // twice
   EXPECT_FLOAT_EQ(l[2], -1.0f * 2 - 0.25f - 0.5f);     // negative: multiplied
   EXPECT_FLOAT_EQ(l[3], 4.0f);
@@ -265,8 +272,11 @@ TEST(Sampler, FasterThanAFullSortOnAQwenSizedVocabulary) {
   penal.frequency_penalty = 0.1f;
   penal.penalty_last_n = 256;
   const std::pair<const char*, SamplingParams> setups[] = {
-      {"greedy", greedy()}, {"defaults (top_k 40, top_p .95, min_p .05)", defaults}, {"top_p .95 alone", nucleus},
-      {"min_p .05 alone", minp}, {"defaults + penalties over 256", penal}};
+      {"greedy", greedy()},
+      {"defaults (top_k 40, top_p .95, min_p .05)", defaults},
+      {"top_p .95 alone", nucleus},
+      {"min_p .05 alone", minp},
+      {"defaults + penalties over 256", penal}};
   for (const auto& [name, params] : setups) {
     Sampler s(params, kQwenVocab);
     for (int i = 0; i < 256; ++i) s.accept(i * 7);

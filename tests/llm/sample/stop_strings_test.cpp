@@ -115,7 +115,8 @@ TEST(OutputStream, MaxTokensFlushesHeldText) {
   auto ids = spm.encode("Hi #", false, false);
   ids.push_back(243);  // <0xF0>
   ids.push_back(162);  // <0x9F>
-  OutputStream s(spm, {.stop_tokens = {2}, .stop_strings = {"##"}, .max_tokens = static_cast<int32_t>(ids.size())});
+  OutputStream s(
+      spm, {.stop_tokens = {2}, .stop_strings = {"##"}, .max_tokens = static_cast<int32_t>(ids.size())});
   FinishReason f;
   EXPECT_EQ(run(s, ids, f), " Hi #\xEF\xBF\xBD");
   EXPECT_EQ(f, FinishReason::length);

@@ -26,9 +26,9 @@ TEST(Utf8Stream, HoldsIncompleteCharactersUntilTheyComplete) {
 TEST(Utf8Stream, InvalidBytesBecomeReplacementCharacters) {
   Utf8Stream st;
   EXPECT_EQ(st.push("\xFF"), kFFFD);
-  EXPECT_EQ(st.push("\x80x"), kFFFD + "x");                          // lone continuation byte
-  EXPECT_EQ(st.push("\xC0\xAF"), kFFFD + kFFFD);                      // overlong '/'
-  EXPECT_EQ(st.push("\xED\xA0\x80"), kFFFD + kFFFD + kFFFD);          // surrogate D800
+  EXPECT_EQ(st.push("\x80x"), kFFFD + "x");                               // lone continuation byte
+  EXPECT_EQ(st.push("\xC0\xAF"), kFFFD + kFFFD);                          // overlong '/'
+  EXPECT_EQ(st.push("\xED\xA0\x80"), kFFFD + kFFFD + kFFFD);              // surrogate D800
   EXPECT_EQ(st.push("\xF4\x90\x80\x80"), kFFFD + kFFFD + kFFFD + kFFFD);  // > U+10FFFF
   // A truncated character followed by a new one: one U+FFFD for the maximal subpart, then the rest.
   EXPECT_EQ(st.push("\xE2\x82"), "");
@@ -80,7 +80,9 @@ TEST(StreamingDetokenizer, StripLeadingSpaceAndSpecialTokens) {
 }
 
 TEST(StreamingDetokenizer, EveryPieceIsWellFormedAndTheStreamEqualsDecode) {
-  const std::string text = "Cửa Việt — 我想在apple工作 🚀 😶‍🌫️ ✅ 🦙🦙 нещо កាន់តែពិសេស";
+  const std::string text =
+      "Cửa Việt — 我想在apple工作 🚀 😶‍🌫️ ✅ 🦙🦙 нещо "
+      "កាន់តែពិសេស";
   for (const char* name : {"llama-spm", "gpt-2", "qwen2-reconstructed", "llama-bpe-reconstructed"}) {
     const Tokenizer& tok = vocab_tokenizer(name);
     const auto ids = tok.encode(text, false, false);

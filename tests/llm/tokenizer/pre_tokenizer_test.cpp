@@ -28,10 +28,10 @@ TEST(PreTokenizer, Names) {
 TEST(PreTokenizer, Gpt2) {
   const auto p = PreTokenizer::gpt2;
   EXPECT_EQ(split(p, "Hello world's 12345!!"), (V{"Hello", " world", "'s", " 12345", "!!"}));
-  EXPECT_EQ(split(p, "a   b"), (V{"a", "  ", " b"}));     // \s+(?!\S) leaves one space for the word
+  EXPECT_EQ(split(p, "a   b"), (V{"a", "  ", " b"}));  // \s+(?!\S) leaves one space for the word
   EXPECT_EQ(split(p, "a \n b"), (V{"a", " \n", " b"}));
   EXPECT_EQ(split(p, "end   "), (V{"end", "   "}));
-  EXPECT_EQ(split(p, "DON'T"), (V{"DON", "'", "T"}));  // contractions are case-sensitive here
+  EXPECT_EQ(split(p, "DON'T"), (V{"DON", "'", "T"}));        // contractions are case-sensitive here
   EXPECT_EQ(split(p, "x\t\ty"), (V{"x", "\t", "\t", "y"}));  // no letter prefix in gpt2
   EXPECT_EQ(split(p, ""), V{});
 }
@@ -40,10 +40,10 @@ TEST(PreTokenizer, Llama3) {
   const auto p = PreTokenizer::llama3;
   EXPECT_EQ(split(p, "Hello world's 1234567"), (V{"Hello", " world", "'s", " ", "123", "456", "7"}));
   EXPECT_EQ(split(p, "DON'T"), (V{"DON", "'T"}));
-  EXPECT_EQ(split(p, "\tHello"), (V{"\tHello"}));            // any non-newline non-letter can lead a word
+  EXPECT_EQ(split(p, "\tHello"), (V{"\tHello"}));  // any non-newline non-letter can lead a word
   EXPECT_EQ(split(p, "x\n\n  y"), (V{"x", "\n\n", " ", " y"}));
   EXPECT_EQ(split(p, "a  \n  \n b"), (V{"a", "  \n  \n", " b"}));  // \s*[\r\n]+ ends after the last newline
-  EXPECT_EQ(split(p, "...\n\nok"), (V{"...\n\n", "ok"}));  // punctuation takes following newlines
+  EXPECT_EQ(split(p, "...\n\nok"), (V{"...\n\n", "ok"}));          // punctuation takes following newlines
   EXPECT_EQ(split(p, " (x)"), (V{" (", "x", ")"}));
   EXPECT_EQ(split(p, "нещо на"), (V{"нещо", " на"}));
 }
@@ -70,14 +70,14 @@ TEST(PreTokenizer, WordsTileTheInputEvenWhenItIsNotUtf8) {
 
 TEST(Unicode, Categories) {
   EXPECT_TRUE(is_letter('a'));
-  EXPECT_TRUE(is_letter(0x00C4));   // Ä
-  EXPECT_TRUE(is_letter(0x6211));   // 我
-  EXPECT_TRUE(is_letter(0x1780));   // Khmer KA
-  EXPECT_FALSE(is_letter(0x17B6));  // Khmer vowel sign (Mc)
-  EXPECT_FALSE(is_letter(0x1F999)); // 🦙
+  EXPECT_TRUE(is_letter(0x00C4));    // Ä
+  EXPECT_TRUE(is_letter(0x6211));    // 我
+  EXPECT_TRUE(is_letter(0x1780));    // Khmer KA
+  EXPECT_FALSE(is_letter(0x17B6));   // Khmer vowel sign (Mc)
+  EXPECT_FALSE(is_letter(0x1F999));  // 🦙
   EXPECT_TRUE(is_number('7'));
-  EXPECT_TRUE(is_number(0x00BD));   // ½ (No)
-  EXPECT_TRUE(is_number(0x0663));   // Arabic-Indic three
+  EXPECT_TRUE(is_number(0x00BD));  // ½ (No)
+  EXPECT_TRUE(is_number(0x0663));  // Arabic-Indic three
   EXPECT_FALSE(is_number('a'));
   EXPECT_TRUE(is_whitespace(0x3000));
   EXPECT_TRUE(is_whitespace('\v'));

@@ -56,7 +56,8 @@ TEST(Tokenizer, SpecialTokensOnlyWithParseSpecial) {
   const auto parsed = qwen.encode(prompt, false, true);
   ASSERT_GE(parsed.size(), 6u);
   EXPECT_EQ(parsed[0], 151644);
-  EXPECT_EQ(qwen.encode("user\nHi", false, false), std::vector<TokenId>(parsed.begin() + 1, parsed.begin() + 4));
+  EXPECT_EQ(qwen.encode("user\nHi", false, false),
+            std::vector<TokenId>(parsed.begin() + 1, parsed.begin() + 4));
   EXPECT_EQ(parsed[4], 151645);
   EXPECT_EQ(parsed.back(), 198);  // "\n" after "assistant"
 
@@ -88,9 +89,14 @@ TEST(Tokenizer, LongerSpecialTokenWinsOverShorterOne) {
 }
 
 TEST(Tokenizer, DecodeRoundTripsEveryVectorInput) {
-  const std::vector<std::string> samples = {
-      "Hello, world!", "  leading and trailing  ", "нещо на Български", "🚀 (normal) 😶‍🌫️ ✅",
-      "Cửa Việt", "3.14159 and 1234567", "tabs\tand\nnewlines\r\n", "我想在apple工作1314151天～"};
+  const std::vector<std::string> samples = {"Hello, world!",
+                                            "  leading and trailing  ",
+                                            "нещо на Български",
+                                            "🚀 (normal) 😶‍🌫️ ✅",
+                                            "Cửa Việt",
+                                            "3.14159 and 1234567",
+                                            "tabs\tand\nnewlines\r\n",
+                                            "我想在apple工作1314151天～"};
   for (const char* name : kAll) {
     const Tokenizer& tok = vocab_tokenizer(name);
     for (const std::string& s : samples) {
@@ -137,7 +143,7 @@ TEST(Tokenizer, EndOfGenerationTokens) {
   EXPECT_TRUE(qwen.is_end_of_generation(151643));  // <|endoftext|>
   EXPECT_FALSE(qwen.is_end_of_generation(151644));
   const Tokenizer& l3 = vocab_tokenizer("llama-bpe-reconstructed");
-  EXPECT_TRUE(l3.is_end_of_generation(128009));   // <|eot_id|>
+  EXPECT_TRUE(l3.is_end_of_generation(128009));  // <|eot_id|>
   EXPECT_TRUE(l3.is_end_of_generation(128001));
   EXPECT_FALSE(l3.is_end_of_generation(128000));
   const Tokenizer& phi = vocab_tokenizer("phi-3");
@@ -194,9 +200,11 @@ TEST(Tokenizer, LoadVocabErrors) {
 
 // A long, varied text (words, numbers, punctuation, CJK, emoji, whitespace runs).
 std::string long_text(size_t n_words) {
-  const char* const words[] = {"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "1234567", "3.14",
-                               "über", "naïve", "日本語", "テキスト", "🦙", "!!!", "--", "\n\n", "   ", "it's",
-                               "DON'T", "(parenthesis)", "e-mail", "https://example.com/x?y=z", "\t"};
+  const char* const words[] = {
+      "the",     "quick", "brown", "fox",   "jumps",  "over",          "lazy",   "dog",
+      "1234567", "3.14",  "über",  "naïve", "日本語", "テキスト",      "🦙",   "!!!",
+      "--",      "\n\n",  "   ",   "it's",  "DON'T",  "(parenthesis)", "e-mail", "https://example.com/x?y=z",
+      "\t"};
   std::mt19937 rng(42);
   std::string s;
   for (size_t i = 0; i < n_words; ++i) {
@@ -218,8 +226,8 @@ TEST(Tokenizer, LongInputsAreFast) {
     const auto t2 = std::chrono::steady_clock::now();
     const double s1 = std::chrono::duration<double>(t1 - t0).count();
     const double s2 = std::chrono::duration<double>(t2 - t1).count();
-    std::printf("%s: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s); 50000 x 'a' -> %zu tokens in %.1f ms\n", name,
-                text.size(), ids.size(), s1 * 1e3, text.size() / s1 / 1e6, ids2.size(), s2 * 1e3);
+    std::printf("%s: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s); 50000 x 'a' -> %zu tokens in %.1f ms\n",
+                name, text.size(), ids.size(), s1 * 1e3, text.size() / s1 / 1e6, ids2.size(), s2 * 1e3);
     EXPECT_LT(s1, 2.0);
     EXPECT_LT(s2, 2.0);
     std::string expect = tok.vocab().model == VocabModel::spm ? " " + text : text;

@@ -48,7 +48,10 @@ std::vector<std::vector<TokenId>> read_outputs(const std::string& path) {
 
 std::string ids_to_string(const std::vector<TokenId>& ids) {
   std::string s;
-  for (TokenId id : ids) s += " " + std::to_string(id);
+  for (TokenId id : ids) {
+    s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
@@ -75,8 +78,8 @@ TEST_P(TokenizerVectors, EncodingEqualsReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVocabs, TokenizerVectors,
-                         ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-phi-3.gguf", "ggml-vocab-gpt-2.gguf",
-                                           "ggml-vocab-qwen2-reconstructed.gguf",
+                         ::testing::Values("ggml-vocab-llama-spm.gguf", "ggml-vocab-phi-3.gguf",
+                                           "ggml-vocab-gpt-2.gguf", "ggml-vocab-qwen2-reconstructed.gguf",
                                            "ggml-vocab-llama-bpe-reconstructed.gguf"),
                          [](const auto& info) {
                            std::string name = info.param;
