@@ -37,7 +37,8 @@ inline double rms(const float* v, int64_t n) {
 }
 
 inline std::vector<uint8_t> quantize_matrix(TensorType t, const std::vector<float>& w, int64_t rows, int64_t k) {
-  std::vector<uint8_t> q(row_bytes(t, k) * static_cast<size_t>(rows) + 64);
+  // Exact size (no padding): AddressSanitizer builds catch any read past the last row.
+  std::vector<uint8_t> q(row_bytes(t, k) * static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) quantize_row(t, w.data() + r * k, q.data() + row_bytes(t, k) * r, k);
   return q;
 }
