@@ -6,6 +6,7 @@
 
 #include "core/command.hpp"
 #include "services/dbapi/dbapi_command.hpp"
+#include "services/lmapi/lmapi_command.hpp"
 #include "tools/gguf/gguf_command.hpp"
 #include "tools/llm/llm_commands.hpp"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
            parley::register_gguf_command,
            parley::register_dbapi_command,
            parley::register_llm_commands,
+           parley::services::lmapi::register_lmapi_command,
        }) reg(app, exit_code);
 
   try {
