@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/endian/conversion.hpp>
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -147,16 +148,12 @@ asio::awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(asio::any_i
 }
 
 bool PgConnection::healthy() {
-  if (PQstatus(conn_) != CONNECTION_OK) return false;
-  if (!PQconsumeInput(conn_)) return false;
-  if (PQstatus(conn_) != CONNECTION_OK) return false;
-  // An idle connection has nothing to say; anything here is a notice of termination or noise.
-  while (!PQisBusy(conn_)) {
-    PGresult* r = PQgetResult(conn_);
-    if (!r) break;
-    PQclear(r);
-  }
-  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  if (PQstatus(conn_) != CONNECTION_OK || PQtransactionStatus(conn_) != PQTRANS_IDLE) return false;
+  // An idle connection has nothing to read. Anything readable (a restarting server's termination
+  // notice, its close) means: do not reuse. Costs one poll() system call.
+  pollfd p{PQsocket(conn_), POLLIN | POLLRDHUP, 0};
+  int n = ::poll(&p, 1, 0);
+  return n == 0;
 }
 
 asio::awaitable<void> PgConnection::wait(bool for_write) {

@@ -94,8 +94,8 @@ class PgConnection {
   boost::asio::awaitable<PgResult> query(const char* statement, const PgParams& params = {});
   boost::asio::awaitable<PgResult> exec(const char* sql);  // simple query, no parameters
 
-  // Non-blocking check before reuse: reads whatever the server sent while idle (a restarting server
-  // sends a termination notice and closes). False: throw this connection away.
+  // Non-blocking check before reuse: an idle connection must have nothing to read (a restarting
+  // server sends a termination notice and closes). False: throw this connection away.
   bool healthy();
 
  private:

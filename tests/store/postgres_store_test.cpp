@@ -1,0 +1,132 @@
+// PostgreSQL-specific behaviour on a real server started by the test: migrations (fresh, already
+// migrated, replicas at once), schema, unavailable while the server is down and recovery after
+// it restarts, configuration from the environment.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "store/postgres/pg_chat_store.hpp"
+#include "support/async_runner.hpp"
+#include "support/postgres_server.hpp"
+
+namespace parley::store::postgres {
+namespace {
+
+using test::AsyncRunner;
+using test::PostgresServer;
+using test::shared_postgres;
+
+int count_migrations(const std::string& url) {
+  return std::stoi(PostgresServer::execute(url, "SELECT count(*) FROM schema_migrations"));
+}
+
+TEST(PostgresStore, MigratesAFreshDatabaseThenFindsItMigrated) {
+  std::string url = shared_postgres().create_database("migrate_fresh");
+  auto first = migrate_postgres(url);
+  EXPECT_EQ(first.version_before, 0);
+  EXPECT_EQ(first.applied, static_cast<int>(postgres_migrations().size()));
+  auto second = migrate_postgres(url);
+  EXPECT_EQ(second.version_before, first.version_after);
+  EXPECT_EQ(second.applied, 0);
+  EXPECT_EQ(count_migrations(url), static_cast<int>(postgres_migrations().size()));
+}
+
+TEST(PostgresStore, ReplicasStartingAtOnceApplyEachMigrationOnce) {
+  std::string url = shared_postgres().create_database("migrate_race");
+  constexpr int kReplicas = 6;
+  std::atomic<int> applied{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i)
+    threads.emplace_back([&] {
+      try {
+        applied += migrate_postgres(url).applied;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+        ++failures;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(applied.load(), static_cast<int>(postgres_migrations().size()));
+  EXPECT_EQ(count_migrations(url), static_cast<int>(postgres_migrations().size()));
+}
+
+TEST(PostgresStore, NoIndexCoversMessageContent) {
+  std::string url = shared_postgres().create_database("schema_check");
+  migrate_postgres(url);
+  std::string n = PostgresServer::execute(
+      url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'messages' AND indexdef LIKE '%content%'");
+  EXPECT_EQ(n, "0");
+  std::string total = PostgresServer::execute(url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'messages'");
+  EXPECT_GE(std::stoi(total), 2);
+}
+
+TEST(PostgresStore, UnreachableServerIsUnavailable) {
+  AsyncRunner rt;
+  PostgresChatStore store(rt.executor(),
+                          {.conninfo = "postgresql://parley@127.0.0.1:" + std::to_string(test::free_port()) + "/x",
+                           .connect_timeout = std::chrono::milliseconds(2000)});
+  auto ready = rt.run(store.check_ready());
+  ASSERT_FALSE(ready.ok());
+  EXPECT_EQ(ready.error().code, ErrorCode::unavailable);
+  auto chat = rt.run(store.create_chat("me", {}));
+  ASSERT_FALSE(chat.ok());
+  EXPECT_EQ(chat.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(chat.error().message, "database unavailable");  // nothing internal leaks
+}
+
+// Its own server: stopping the shared one would disturb other tests.
+TEST(PostgresStore, UnavailableWhileDownAndRecoversAfterRestart) {
+  PostgresServer pg;
+  std::string url = pg.create_database("restart");
+  migrate_postgres(url);
+  AsyncRunner rt;
+  PostgresChatStore store(rt.executor(), {.conninfo = url, .pool_size = 4});
+  auto chat = rt.run(store.create_chat("me", {.title = "survives"}));
+  ASSERT_TRUE(chat.ok()) << chat.error().message;
+  // Warm every pooled connection, so that all of them are stale after the restart.
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(rt.run(store.get_chat("me", chat->id)).ok());
+
+  pg.stop();
+  auto down = rt.run(store.get_chat("me", chat->id));
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code, ErrorCode::unavailable);
+  auto ready = rt.run(store.check_ready());
+  ASSERT_FALSE(ready.ok());
+  EXPECT_EQ(ready.error().code, ErrorCode::unavailable);
+
+  pg.start();
+  // The first request after the restart must succeed: stale connections are noticed and replaced.
+  auto up = rt.run(store.get_chat("me", chat->id));
+  ASSERT_TRUE(up.ok()) << up.error().message;
+  EXPECT_EQ(up->chat.title, "survives");
+  for (int i = 0; i < 8; ++i) {
+    auto r = rt.run(store.append_message("me", chat->id, {Role::user, "after restart " + std::to_string(i)}));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  EXPECT_TRUE(rt.run(store.check_ready()).ok());
+}
+
+TEST(PostgresStore, ConninfoFromTheOriginalEnvironmentNames) {
+  ::unsetenv("POSTGRES_HOST");
+  EXPECT_FALSE(conninfo_from_environment().has_value());
+  ::setenv("POSTGRES_HOST", "db.internal", 1);
+  ::setenv("POSTGRES_PORT", "6543", 1);
+  ::unsetenv("POSTGRES_USERNAME");
+  ::setenv("POSTGRES_USER", "chat", 1);
+  ::setenv("POSTGRES_PASSWORD", "it's secret", 1);
+  ::setenv("POSTGRES_DATABASE", "chats", 1);
+  auto conninfo = conninfo_from_environment();
+  ASSERT_TRUE(conninfo.has_value());
+  EXPECT_EQ(*conninfo, "host='db.internal' port='6543' user='chat' password='it\\'s secret' dbname='chats'");
+  ::setenv("POSTGRES_USERNAME", "preferred", 1);
+  EXPECT_NE(conninfo_from_environment()->find("user='preferred'"), std::string::npos);
+  for (const char* name : {"POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER", "POSTGRES_USERNAME", "POSTGRES_PASSWORD",
+                           "POSTGRES_DATABASE"})
+    ::unsetenv(name);
+}
+
+}  // namespace
+}  // namespace parley::store::postgres
