@@ -1,6 +1,6 @@
 #include "services/ui/pages.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
 
 #include <stdexcept>
 
@@ -104,7 +104,7 @@ std::string Pages::chat(const store::ChatWithMessages& c, std::string_view csrf,
   }
   std::string temperature;
   if (auto it = c.chat.settings.find("temperature"); it != c.chat.settings.end() && it->value().is_number())
-    temperature = boost::json::serialize(it->value());
+    temperature = fmt::format("{:g}", it->value().to_number<double>());
   return layout(c.chat.title, chat_.render({{"id", c.chat.id},
                                             {"title", c.chat.title},
                                             {"csrf", csrf},

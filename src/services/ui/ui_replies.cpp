@@ -47,11 +47,15 @@ class SseSink final : public UiService::ReplySink {
  public:
   explicit SseSink(net::ResponseStream& out) : out_(out) {}
   boost::asio::awaitable<bool> piece(std::string_view text) override {
-    co_return co_await out_.write(net::sse_event(json_string(text), "piece"));
+    std::string event = net::sse_event(json_string(text), "piece");
+    bool ok = co_await out_.write(event);
+    co_return ok;
   }
   boost::asio::awaitable<bool> status(std::string_view message) override {
     std::string payload = "{\"message\":" + json_string(message) + "}";
-    co_return co_await out_.write(net::sse_event(payload, "status"));
+    std::string event = net::sse_event(payload, "status");
+    bool ok = co_await out_.write(event);
+    co_return ok;
   }
 
  private:
@@ -158,7 +162,9 @@ boost::asio::awaitable<UiService::ReplyOutcome> UiService::run_reply(Context& ct
       break;
     }
     auto seconds = std::max<long>(1, (backoff.count() + 999) / 1000);
-    if (!co_await sink.status("The language model is busy, retrying in " + std::to_string(seconds) + " s…")) {
+    std::string note = "The language model is busy, retrying in " + std::to_string(seconds) + " s…";
+    bool delivered = co_await sink.status(note);
+    if (!delivered) {
       client_gone = true;
       slot.stop();
       break;
@@ -173,7 +179,8 @@ boost::asio::awaitable<UiService::ReplyOutcome> UiService::run_reply(Context& ct
     try {
       while (auto piece = co_await stream->next()) {
         text += *piece;
-        if (!client_gone && !co_await sink.piece(*piece)) {
+        bool delivered = client_gone || co_await sink.piece(*piece);
+        if (!delivered) {
           client_gone = true;  // the tab closed: stop generating, keep what we have
           slot.stop();
         }
@@ -205,14 +212,16 @@ boost::asio::awaitable<UiService::ReplyOutcome> UiService::run_reply(Context& ct
   if (replace_id) {
     store::MessagePatch patch{.content = text, .status = status, .prompt_tokens = summary.prompt_tokens,
                               .completion_tokens = summary.completion_tokens, .finish_reason = finish};
-    auto saved = co_await store_.update_message(ctx.session.owner, chat.chat.id, *replace_id, std::move(patch));
+    std::string owner = ctx.session.owner, chat_id = chat.chat.id, message_id = *replace_id;
+    auto saved = co_await store_.update_message(owner, chat_id, message_id, std::move(patch));
     if (saved) outcome.stored = std::move(*saved);
     else outcome.error = "The reply could not be saved: " + saved.error().message;
   } else {
     store::NewMessage message{.role = store::Role::assistant, .content = text, .status = status,
                               .prompt_tokens = summary.prompt_tokens,
                               .completion_tokens = summary.completion_tokens, .finish_reason = finish};
-    auto saved = co_await store_.append_message(ctx.session.owner, chat.chat.id, std::move(message));
+    std::string owner = ctx.session.owner, chat_id = chat.chat.id;
+    auto saved = co_await store_.append_message(owner, chat_id, std::move(message));
     if (saved) outcome.stored = std::move(saved->message);
     else outcome.error = "The reply could not be saved: " + saved.error().message;
   }
@@ -225,7 +234,7 @@ UiService::Awaitable UiService::respond_with_reply(Context& ctx, const store::Ch
                                                    const std::optional<store::Message>& user_message) {
   if (!ctx.wants_stream || !ctx.req.has_stream()) {
     NullSink sink;
-    ReplyOutcome outcome = co_await run_reply(ctx, chat, std::move(replace_id), sink, *slot);
+    ReplyOutcome outcome = co_await run_reply(ctx, chat, replace_id, sink, *slot);
     if (!outcome.stored) co_return error_response(ctx, make_error(ErrorCode::unavailable, outcome.error), ctx.chat_url());
     co_return redirect(ctx, ctx.chat_url() + "#" + outcome.stored->id);
   }
@@ -238,13 +247,15 @@ UiService::Awaitable UiService::respond_with_reply(Context& ctx, const store::Ch
   if (!co_await out.begin_sse(response_headers(ctx))) {
     slot->stop();
   } else if (user_message) {
-    co_await out.write(net::sse_event(event_payload(pages_.message(*user_message)), "user"));
+    std::string event = net::sse_event(event_payload(pages_.message(*user_message)), "user");
+    co_await out.write(event);
   }
   SseSink sink(out);
-  ReplyOutcome outcome = co_await run_reply(ctx, chat, std::move(replace_id), sink, *slot);
+  ReplyOutcome outcome = co_await run_reply(ctx, chat, replace_id, sink, *slot);
   const store::Message& shown = outcome.stored ? *outcome.stored : outcome.unsaved;
   std::string payload = event_payload(pages_.message(shown), outcome.error);
-  co_await out.write(net::sse_event(payload, outcome.error.empty() ? "done" : "error"));
+  std::string event = net::sse_event(payload, outcome.error.empty() ? "done" : "error");
+  co_await out.write(event);
   co_await out.finish();
   co_return Response{};
 }
@@ -253,7 +264,8 @@ UiService::Awaitable UiService::post_message(Context& ctx) {
   std::string content(ctx.form.get("content"));
   if (is_blank(content))
     co_return error_response(ctx, make_error(ErrorCode::invalid_argument, "The message is empty."), ctx.chat_url());
-  auto chat = co_await store_.get_chat(ctx.session.owner, ctx.chat_id());
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  auto chat = co_await store_.get_chat(owner, id);
   if (!chat) {
     Error e = chat.error();
     if (e.code == ErrorCode::not_found || e.code == ErrorCode::invalid_argument)
@@ -266,8 +278,8 @@ UiService::Awaitable UiService::post_message(Context& ctx) {
   if (!slot) co_return error_response(ctx, slot.error(), ctx.chat_url());
 
   // The user's message is stored before anything is generated.
-  auto appended = co_await store_.append_message(ctx.session.owner, chat->chat.id,
-                                                 store::NewMessage{.role = store::Role::user, .content = content});
+  store::NewMessage user_message{.role = store::Role::user, .content = content};
+  auto appended = co_await store_.append_message(owner, id, std::move(user_message));
   if (!appended) {
     Error e = appended.error();
     if (e.code == ErrorCode::unavailable)
@@ -277,16 +289,21 @@ UiService::Awaitable UiService::post_message(Context& ctx) {
   bool first = true;
   for (const auto& m : chat->messages) first = first && m.role != store::Role::user;
   if (first && chat->chat.title == "New chat") {
-    auto renamed = co_await store_.update_chat(ctx.session.owner, chat->chat.id,
-                                               store::ChatPatch{.title = first_line_title(content)});
+    store::ChatPatch patch{.title = first_line_title(content)};
+    auto renamed = co_await store_.update_chat(owner, id, std::move(patch));
     (void)renamed;  // a title is a nicety; the message is what matters
   }
   chat->messages.push_back(appended->message);
-  co_return co_await respond_with_reply(ctx, *chat, std::nullopt, std::move(*slot), appended->message);
+  std::optional<std::string> no_replace;
+  std::optional<store::Message> shown_user = appended->message;
+  std::shared_ptr<ActiveGeneration> generation = std::move(*slot);
+  Response response = co_await respond_with_reply(ctx, *chat, no_replace, generation, shown_user);
+  co_return response;
 }
 
 UiService::Awaitable UiService::regenerate(Context& ctx) {
-  auto chat = co_await store_.get_chat(ctx.session.owner, ctx.chat_id());
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  auto chat = co_await store_.get_chat(owner, id);
   if (!chat) {
     Error e = chat.error().code == ErrorCode::invalid_argument ? make_error(ErrorCode::not_found, "") : chat.error();
     if (e.code == ErrorCode::not_found) e.message = "This chat does not exist (or is not yours).";
@@ -305,13 +322,17 @@ UiService::Awaitable UiService::regenerate(Context& ctx) {
                              ctx.chat_url());
   auto slot = generations_.try_start(ctx.session.owner, chat->chat.id);
   if (!slot) co_return error_response(ctx, slot.error(), ctx.chat_url());
-  co_return co_await respond_with_reply(ctx, *chat, std::move(replace_id), std::move(*slot), std::nullopt);
+  std::optional<store::Message> no_user;
+  std::shared_ptr<ActiveGeneration> generation = std::move(*slot);
+  Response response = co_await respond_with_reply(ctx, *chat, replace_id, generation, no_user);
+  co_return response;
 }
 
 UiService::Awaitable UiService::stop(Context& ctx) {
-  if (!generations_.stop(ctx.session.owner, ctx.chat_id())) {
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  if (!generations_.stop(owner, id)) {
     // Nothing running: still a 404 for a chat that is not this session's.
-    auto chat = co_await store_.get_chat(ctx.session.owner, ctx.chat_id());
+    auto chat = co_await store_.get_chat(owner, id);
     if (!chat && chat.error().code != ErrorCode::unavailable)
       co_return error_response(ctx, make_error(ErrorCode::not_found, "This chat does not exist (or is not yours)."), "/");
   }

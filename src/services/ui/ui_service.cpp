@@ -183,20 +183,23 @@ Error ui_error(const Error& e, std::string_view what) {
 UiService::Awaitable UiService::home(Context& ctx) {
   store::ListChatsQuery q{.limit = 50};
   if (auto cursor = ctx.req.query("cursor"); cursor && !cursor->empty()) q.cursor = *cursor;
-  auto page = co_await store_.list_chats(ctx.session.owner, q);
+  std::string owner = ctx.session.owner;
+  auto page = co_await store_.list_chats(owner, q);
   if (!page) co_return error_response(ctx, ui_error(page.error(), "loading your chats"), "/");
   co_return Response::html(200, pages_.home(*page, ctx.session.csrf));
 }
 
 UiService::Awaitable UiService::new_chat(Context& ctx) {
   store::NewChat chat{.title = "New chat"};
-  auto created = co_await store_.create_chat(ctx.session.owner, std::move(chat));
+  std::string owner = ctx.session.owner;
+  auto created = co_await store_.create_chat(owner, std::move(chat));
   if (!created) co_return error_response(ctx, ui_error(created.error(), "creating the chat"), "/");
   co_return redirect(ctx, "/chats/" + created->id);
 }
 
 UiService::Awaitable UiService::chat_page(Context& ctx) {
-  auto chat = co_await store_.get_chat(ctx.session.owner, ctx.chat_id());
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  auto chat = co_await store_.get_chat(owner, id);
   if (!chat) {
     Error e = chat.error().code == ErrorCode::invalid_argument ? make_error(ErrorCode::not_found, "") : chat.error();
     co_return error_response(ctx, ui_error(e, "loading the chat"), "/");
@@ -212,14 +215,16 @@ UiService::Awaitable UiService::rename(Context& ctx) {
   if (title.empty() || utf8_chars(title) > kMaxTitleChars)
     co_return error_response(ctx, make_error(ErrorCode::invalid_argument, "A title needs 1 to 200 characters."),
                              ctx.chat_url());
-  auto updated = co_await store_.update_chat(ctx.session.owner, ctx.chat_id(),
-                                             store::ChatPatch{.title = std::string(title)});
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  store::ChatPatch patch{.title = std::string(title)};
+  auto updated = co_await store_.update_chat(owner, id, std::move(patch));
   if (!updated) co_return error_response(ctx, ui_error(updated.error(), "the rename"), ctx.chat_url());
   co_return redirect(ctx, ctx.chat_url());
 }
 
 UiService::Awaitable UiService::settings(Context& ctx) {
-  auto chat = co_await store_.get_chat(ctx.session.owner, ctx.chat_id());
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  auto chat = co_await store_.get_chat(owner, id);
   if (!chat) co_return error_response(ctx, ui_error(chat.error(), "saving the settings"), "/");
   boost::json::object settings = chat->chat.settings;
   std::string_view temperature = trim(ctx.form.get("temperature"));
@@ -233,15 +238,16 @@ UiService::Awaitable UiService::settings(Context& ctx) {
     settings["temperature"] = *t;
   }
   store::ChatPatch patch{.system_prompt = std::string(ctx.form.get("system_prompt")), .settings = std::move(settings)};
-  auto updated = co_await store_.update_chat(ctx.session.owner, ctx.chat_id(), std::move(patch));
+  auto updated = co_await store_.update_chat(owner, id, std::move(patch));
   if (!updated) co_return error_response(ctx, ui_error(updated.error(), "saving the settings"), ctx.chat_url());
   co_return redirect(ctx, ctx.chat_url());
 }
 
 UiService::Awaitable UiService::delete_chat(Context& ctx) {
-  auto deleted = co_await store_.delete_chat(ctx.session.owner, ctx.chat_id());
+  std::string owner = ctx.session.owner, id = ctx.chat_id();
+  auto deleted = co_await store_.delete_chat(owner, id);
   if (!deleted) co_return error_response(ctx, ui_error(deleted.error(), "the delete"), "/");
-  generations_.stop(ctx.session.owner, ctx.chat_id());
+  generations_.stop(owner, id);
   co_return redirect(ctx, "/");
 }
 
