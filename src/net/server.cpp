@@ -65,6 +65,7 @@ void ServerImpl::add_builtin_routes() {
           co_return Response::error(ErrorCode::unavailable, "not ready");
         }
       }
+      if (draining.load()) co_return Response::error(ErrorCode::unavailable, "shutting down");
       co_return Response::json(200, R"({"status":"ready"})");
     });
   }
