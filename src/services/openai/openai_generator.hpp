@@ -1,0 +1,59 @@
+// OpenAiGenerator: the Generator seam (llm/generator.hpp) as a client of OpenAI-compatible servers:
+// Parley's lm-api, or llama.cpp server, vLLM, TGI, Ollama. Streams /v1/chat/completions (or
+// /v1/completions for a raw prompt) over SSE.
+//
+// Several endpoints (lm-api replicas) may be given. Each chat sticks to one replica, the one that
+// already holds its prefix in its KV cache: rendezvous hashing of the affinity key (the chat id)
+// over the healthy endpoints. It goes elsewhere when that replica is unhealthy (a connection
+// failure marks it down for a few seconds) or clearly busier than the least busy one (outstanding
+// requests from this client), and then to the least busy one. Without an affinity key: least busy.
+//
+// Errors: unavailable when the server is busy (503/429) or unreachable; invalid_argument for its
+// 400s (e.g. the context limit), with the server's message.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llm/generator.hpp"
+#include "net/client.hpp"
+
+namespace parley::services {
+
+struct OpenAiGeneratorOptions {
+  std::vector<std::string> endpoints;  // base URLs: "http://lm-api:8082" or ".../v1"
+  std::string api_key;                 // sent as Bearer when not empty
+  std::string model;                   // the "model" field (some servers need one); "" = "default"
+  bool affinity = true;                // route chats to the replica holding their prefix
+  int busy_margin = 2;                 // "clearly busier": this many more outstanding requests
+  std::chrono::milliseconds down_for = std::chrono::seconds(5);
+};
+
+class OpenAiGenerator : public llm::Generator {
+ public:
+  OpenAiGenerator(net::HttpClient& client, OpenAiGeneratorOptions options);
+  ~OpenAiGenerator() override;
+
+  boost::asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> generate(llm::GenerationInput input) override;
+  boost::asio::awaitable<Status> ready() override;
+  std::string model_name() const override;
+
+  // The endpoint index a request with this affinity key would use now (tests, docs).
+  size_t pick(const std::string& affinity_key) const;
+  size_t endpoint_count() const;
+
+  struct Endpoint;
+
+ private:
+  net::HttpClient& client_;
+  OpenAiGeneratorOptions options_;
+  std::vector<std::shared_ptr<Endpoint>> endpoints_;
+};
+
+// "http://h:1/v1/" -> "http://h:1/v1"; "http://h:1" -> "http://h:1/v1".
+std::string openai_base_url(std::string url);
+
+}  // namespace parley::services
