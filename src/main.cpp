@@ -7,6 +7,8 @@
 #include "core/command.hpp"
 #include "services/dbapi/dbapi_command.hpp"
 #include "services/lmapi/lmapi_command.hpp"
+#include "services/serve/serve_command.hpp"
+#include "services/ui/ui_command.hpp"
 #include "tools/gguf/gguf_command.hpp"
 #include "tools/llm/llm_commands.hpp"
 
@@ -22,6 +24,8 @@ int main(int argc, char** argv) {
            parley::register_dbapi_command,
            parley::register_llm_commands,
            parley::services::lmapi::register_lmapi_command,
+           parley::register_ui_command,
+           parley::register_serve_command,
        }) reg(app, exit_code);
 
   try {
