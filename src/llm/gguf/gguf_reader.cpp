@@ -129,6 +129,19 @@ void skip_array(GgufCursor& c, const std::string& what, int depth, ValueType* el
     c.skip(count * elem_size);
     return;
   }
+  if (elem == ValueType::STRING) {
+    // Hot path (150k-token vocabularies): check each length without building a name; only a bad
+    // element goes through read_string, which names it in the error.
+    for (uint64_t i = 0; i < count; ++i) {
+      uint64_t len;
+      if (c.remaining() >= 8 && (std::memcpy(&len, c.here(), 8), len <= c.remaining() - 8)) {
+        c.skip(8 + len);
+      } else {
+        c.read_string(what + "[" + std::to_string(i) + "]");
+      }
+    }
+    return;
+  }
   for (uint64_t i = 0; i < count; ++i) skip_value(c, elem, what + "[" + std::to_string(i) + "]", depth + 1);
 }
 
