@@ -27,6 +27,7 @@ constexpr size_t kMinTensorBytes = 8 + 4 + 8 + 4 + 8;  // empty name, one dimens
 constexpr int kMaxDims = 4;
 constexpr int kMaxArrayDepth = 8;
 constexpr size_t kMaxAlignment = size_t{1} << 30;
+constexpr uint64_t kMaxReserve = 4096;  // entries reserved up front, whatever the header claims
 
 bool valid_value_type(uint32_t t) { return t <= static_cast<uint32_t>(ValueType::FLOAT64); }
 
@@ -236,8 +237,9 @@ void GgufFile::parse_all() {
     fail("metadata count " + std::to_string(n_kv) + " cannot fit in the file (size " + std::to_string(size_) +
          ")");
 
-  meta_.reserve(n_kv);
-  meta_index_.reserve(n_kv);
+  // Reserve for what real files hold; a hostile count only costs memory as its entries actually parse.
+  meta_.reserve(std::min<uint64_t>(n_kv, kMaxReserve));
+  meta_index_.reserve(std::min<uint64_t>(n_kv, kMaxReserve));
   for (uint64_t i = 0; i < n_kv; ++i) {
     MetaEntry e;
     e.record_begin = c.here();
@@ -273,8 +275,8 @@ void GgufFile::parse_all() {
     alignment_ = static_cast<size_t>(v);
   }
 
-  tensors_.reserve(n_tensors);
-  tensor_index_.reserve(n_tensors);
+  tensors_.reserve(std::min<uint64_t>(n_tensors, kMaxReserve));
+  tensor_index_.reserve(std::min<uint64_t>(n_tensors, kMaxReserve));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     std::string entry = "tensor " + std::to_string(i);
     std::string_view name = c.read_string(entry + " name");
