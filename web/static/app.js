@@ -116,7 +116,7 @@
       });
       if (!response.ok || !response.body) {
         const msg = await errorMessage(response);
-        if (userLi && response.status !== 503) userLi.remove();
+        if (userLi) userLi.remove();  // not sent: the text goes back into the box
         reply.remove();
         liveStatus.textContent = msg;
         finished = true;
@@ -157,7 +157,7 @@
         reply.classList.add('partial');
         liveStatus.textContent = controller.signal.aborted ? 'Stopped.' : 'The connection was lost; reload to see what was saved.';
       }
-      return false;
+      return true;  // the message reached the server (it stored it before generating)
     } finally {
       if (running && running.stopTimer) clearTimeout(running.stopTimer);
       running = null;
@@ -195,7 +195,8 @@
     ev.preventDefault();
     if (!running) return;
     const current = running;
-    fetch(stopForm.action, { method: 'POST', body: formBody(stopForm), credentials: 'same-origin' })
+    fetch(stopForm.action, { method: 'POST', body: formBody(stopForm), credentials: 'same-origin',
+                             headers: { 'Accept': 'application/json' } })
       .catch(function () { current.controller.abort(); });
     current.stopTimer = setTimeout(function () { current.controller.abort(); }, 3000);
   });
