@@ -89,6 +89,7 @@ void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
       for (int c = 0; c < 4; ++c) xv[ti][c] = _mm512_loadu_si512(a.q.data() + ti * a.k + sb * 256 + 64 * c);
     for (int ri = 0; ri < R; ++ri) {
       const B* x = reinterpret_cast<const B*>(W + (r + ri) * rb) + sb;
+      prefetch_ahead(x, sizeof(B));
       uint32_t u[3];
       std::memcpy(u, x->scales, 12);
       const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
@@ -149,6 +150,7 @@ void q6k_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
   for (int64_t sb = 0; sb < a.nsb; ++sb) {
     for (int ri = 0; ri < R; ++ri) {
       const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(W + (r + ri) * rb) + sb;
+      prefetch_ahead(x, sizeof(BlockQ6_K));
       const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x->scales)));
       const __m512i scz = _mm512_castsi256_si512(sc16);
       __m512i dot[TJ];

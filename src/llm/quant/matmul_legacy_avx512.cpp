@@ -23,6 +23,7 @@ namespace {
 
 constexpr int kMaxTokens = kTileMinTokens - 1;
 
+
 template <TensorType T>
 struct Legacy {
   static constexpr bool kMin = T == TensorType::Q4_1 || T == TensorType::Q5_1;  // w = d q + m
@@ -127,6 +128,7 @@ inline void pair_step(const typename Legacy<T>::Block* const* rows, const float*
     xo[ti] = _mm512_loadu_ps(a.xo.data() + (ti * a.npairs + pair) * 16);
   }
   for (int ri = 0; ri < R; ++ri) {
+    prefetch_ahead(rows[ri] + b, 2 * sizeof(typename L::Block));
     const __m512i q = decode_pair<T, kTail>(rows[ri] + b);
     const __m512 s = pair_vec<kTail>(sbuf + ri * stride, b);
     for (int ti = 0; ti < TJ; ++ti) {
