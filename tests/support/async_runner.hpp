@@ -14,6 +14,16 @@
 
 namespace parley::test {
 
+// Runs a coroutine on an io_context that other threads run, and waits for its result. T need not be
+// default-constructible (net::run_blocking requires that; Result<T> is not).
+template <typename T>
+T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> aw) {
+  auto wrapped = [](boost::asio::awaitable<T> inner) -> boost::asio::awaitable<std::optional<T>> {
+    co_return std::optional<T>(co_await std::move(inner));
+  };
+  return std::move(*boost::asio::co_spawn(io, wrapped(std::move(aw)), boost::asio::use_future).get());
+}
+
 class AsyncRunner {
  public:
   explicit AsyncRunner(int threads = 2) : guard_(io_.get_executor()) {
@@ -30,13 +40,9 @@ class AsyncRunner {
   boost::asio::io_context& io() { return io_; }
   boost::asio::any_io_executor executor() { return io_.get_executor(); }
 
-  // co_spawn's completion needs a default-constructible value: carry T in an optional.
   template <typename T>
   T run(boost::asio::awaitable<T> aw) {
-    auto wrapped = [](boost::asio::awaitable<T> inner) -> boost::asio::awaitable<std::optional<T>> {
-      co_return std::optional<T>(co_await std::move(inner));
-    };
-    return std::move(*boost::asio::co_spawn(io_, wrapped(std::move(aw)), boost::asio::use_future).get());
+    return run_on(io_, std::move(aw));
   }
 
  private:

@@ -1,0 +1,183 @@
+#include "store/dbapi_client.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cctype>
+
+#include "net/client.hpp"
+#include "store/wire_json.hpp"
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace parley::store {
+namespace {
+
+ErrorCode code_from_name(std::string_view name, int status) {
+  if (name == "invalid_argument") return ErrorCode::invalid_argument;
+  if (name == "not_found") return ErrorCode::not_found;
+  if (name == "conflict") return ErrorCode::conflict;
+  if (name == "payload_too_large") return ErrorCode::payload_too_large;
+  if (name == "unauthorized") return ErrorCode::unauthorized;
+  if (name == "forbidden") return ErrorCode::forbidden;
+  if (name == "rate_limited") return ErrorCode::rate_limited;
+  if (name == "unavailable") return ErrorCode::unavailable;
+  switch (status) {
+    case 400: return ErrorCode::invalid_argument;
+    case 401: return ErrorCode::unauthorized;
+    case 403: return ErrorCode::forbidden;
+    case 404: return ErrorCode::not_found;
+    case 409: return ErrorCode::conflict;
+    case 413: return ErrorCode::payload_too_large;
+    case 429: return ErrorCode::rate_limited;
+    case 502:
+    case 503:
+    case 504: return ErrorCode::unavailable;
+    default: return ErrorCode::internal;
+  }
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// A decoded response: a JSON object body on 2xx, or the error it carried.
+struct DbApiChatStore::Reply {
+  int status = 0;
+  std::optional<Error> error;
+  json::object body;
+};
+
+DbApiChatStore::DbApiChatStore(net::HttpClient& client, DbApiClientOptions options)
+    : ChatStore(options.limits), client_(client), options_(std::move(options)) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+}
+
+asio::awaitable<DbApiChatStore::Reply> DbApiChatStore::call(int method, std::string path, const std::string& owner,
+                                                           std::string body, bool idempotent) {
+  net::ClientRequest req;
+  req.method = static_cast<net::Method>(method);
+  req.url = options_.base_url + path;
+  req.headers.push_back({"Authorization", "Bearer " + options_.service_token});
+  if (!owner.empty()) req.headers.push_back({"X-Parley-Owner", owner});
+  if (!body.empty()) {
+    req.body = std::move(body);
+    req.content_type = "application/json";
+  }
+  req.idempotent = idempotent;
+  Reply reply;
+  net::ClientResponse res;
+  try {
+    res = co_await client_.request(std::move(req));
+  } catch (const net::ClientError& e) {
+    reply.error = make_error(ErrorCode::unavailable, "db-api unavailable");
+    co_return reply;
+  }
+  reply.status = res.status;
+  json::value parsed;
+  if (!res.body.empty()) {
+    boost::system::error_code ec;
+    parsed = json::parse(res.body, ec);
+    if (ec) parsed = nullptr;
+  }
+  if (res.status >= 200 && res.status < 300) {
+    if (res.status != 204) {
+      if (!parsed.is_object()) {
+        reply.error = make_error(ErrorCode::internal, "db-api answered with malformed JSON");
+      } else {
+        reply.body = std::move(parsed.get_object());
+      }
+    }
+    co_return reply;
+  }
+  std::string message = "db-api answered " + std::to_string(res.status);
+  std::string code_name;
+  if (parsed.is_object()) {
+    if (auto* err = parsed.get_object().if_contains("error"); err && err->is_object()) {
+      if (auto* m = err->get_object().if_contains("message"); m && m->is_string()) message = m->get_string();
+      if (auto* c = err->get_object().if_contains("code"); c && c->is_string()) code_name = c->get_string();
+    }
+  }
+  reply.error = make_error(code_from_name(code_name, res.status), message);
+  co_return reply;
+}
+
+ChatStore::Async<Unit> DbApiChatStore::check_ready() {
+  Reply r = co_await call(static_cast<int>(net::Method::get), "/readyz", "", "", true);
+  if (r.error) co_return make_error(ErrorCode::unavailable, r.error->message);
+  co_return Unit{};
+}
+
+ChatStore::Async<Chat> DbApiChatStore::do_create_chat(const std::string& owner, NewChat chat) {
+  std::string body = json::serialize(wire::to_json(chat));
+  Reply r = co_await call(static_cast<int>(net::Method::post), "/v1/chats", owner, std::move(body), false);
+  if (r.error) co_return *r.error;
+  co_return wire::parse_chat(r.body);
+}
+
+ChatStore::Async<ChatPage> DbApiChatStore::do_list_chats(const std::string& owner, ListChatsQuery q) {
+  std::string path = "/v1/chats?limit=" + std::to_string(q.limit);
+  if (q.cursor) path += "&cursor=" + percent_encode(*q.cursor);
+  if (q.number) path += "&number=" + std::to_string(*q.number);
+  if (q.username) path += "&username=" + percent_encode(*q.username);
+  Reply r = co_await call(static_cast<int>(net::Method::get), std::move(path), owner, "", true);
+  if (r.error) co_return *r.error;
+  co_return wire::parse_chat_page(r.body);
+}
+
+ChatStore::Async<ChatWithMessages> DbApiChatStore::do_get_chat(const std::string& owner, const std::string& chat_id) {
+  Reply r = co_await call(static_cast<int>(net::Method::get), "/v1/chats/" + chat_id, owner, "", true);
+  if (r.error) co_return *r.error;
+  co_return wire::parse_chat_with_messages(r.body);
+}
+
+ChatStore::Async<Chat> DbApiChatStore::do_update_chat(const std::string& owner, const std::string& chat_id,
+                                                      ChatPatch patch) {
+  std::string body = json::serialize(wire::to_json(patch));
+  Reply r = co_await call(static_cast<int>(net::Method::patch), "/v1/chats/" + chat_id, owner, std::move(body), true);
+  if (r.error) co_return *r.error;
+  co_return wire::parse_chat(r.body);
+}
+
+ChatStore::Async<Unit> DbApiChatStore::do_delete_chat(const std::string& owner, const std::string& chat_id) {
+  Reply r = co_await call(static_cast<int>(net::Method::delete_), "/v1/chats/" + chat_id, owner, "", true);
+  if (r.error) co_return *r.error;
+  co_return Unit{};
+}
+
+ChatStore::Async<AppendResult> DbApiChatStore::do_append_message(const std::string& owner, const std::string& chat_id,
+                                                                 NewMessage message) {
+  bool idempotent = message.client_key.has_value();
+  std::string body = json::serialize(wire::to_json(message));
+  Reply r = co_await call(static_cast<int>(net::Method::post), "/v1/chats/" + chat_id + "/messages", owner,
+                          std::move(body), idempotent);
+  if (r.error) co_return *r.error;
+  auto m = wire::parse_message(r.body);
+  if (!m) co_return m.error();
+  co_return AppendResult{std::move(m.value()), r.status == 201};
+}
+
+ChatStore::Async<Message> DbApiChatStore::do_update_message(const std::string& owner, const std::string& chat_id,
+                                                            const std::string& message_id, MessagePatch patch) {
+  std::string body = json::serialize(wire::to_json(patch));
+  Reply r = co_await call(static_cast<int>(net::Method::patch), "/v1/chats/" + chat_id + "/messages/" + message_id,
+                          owner, std::move(body), true);
+  if (r.error) co_return *r.error;
+  co_return wire::parse_message(r.body);
+}
+
+}  // namespace parley::store
