@@ -63,32 +63,39 @@ class LocalStream : public TextStream {
   }
   ~LocalStream() override { seq_->cancel(); }
 
+  // One piece per token that completes some text (tokens that arrived together are still handed
+  // out one by one, as a streaming client expects).
   asio::awaitable<std::optional<std::string>> next() override {
     std::string text;
     for (;;) {
       if (done_) co_return std::nullopt;
-      tokens_.clear();
-      const FinishReason fin = seq_->poll(tokens_);
-      for (int32_t t : tokens_) {
+      if (next_token_ == tokens_.size()) {
+        tokens_.clear();
+        next_token_ = 0;
+        finish_ = seq_->poll(tokens_);
+      }
+      while (next_token_ < tokens_.size() && text.empty() && !done_) {
         ++summary_.completion_tokens;
-        auto step = out_.push(t);
+        auto step = out_.push(tokens_[next_token_++]);
         text += step.text;
         if (step.finish != sample::FinishReason::none) {
           // A stop string (or the output stream's own limit): the engine need not go on.
           seq_->cancel();
           end(sample::finish_reason_name(step.finish));
-          break;
         }
       }
-      if (!done_ && fin != FinishReason::none) {
-        text += out_.finish();
-        if (fin == FinishReason::error) summary_.error = seq_->error_message();
-        end(fin == FinishReason::cancelled && cancelled_by_caller_ ? "cancelled" : finish_reason_name(fin));
-      }
       if (!text.empty()) co_return text;
-      if (done_) co_return std::nullopt;
-      boost::system::error_code ec;
-      co_await shared_->wake.async_receive(asio::redirect_error(asio::use_awaitable, ec));
+      if (!done_ && next_token_ == tokens_.size() && finish_ != FinishReason::none) {
+        text += out_.finish();
+        if (finish_ == FinishReason::error) summary_.error = seq_->error_message();
+        end(finish_ == FinishReason::cancelled && cancelled_by_caller_ ? "cancelled" : finish_reason_name(finish_));
+        if (!text.empty()) co_return text;
+        co_return std::nullopt;
+      }
+      if (next_token_ == tokens_.size()) {
+        boost::system::error_code ec;
+        co_await shared_->wake.async_receive(asio::redirect_error(asio::use_awaitable, ec));
+      }
     }
   }
 
@@ -109,6 +116,8 @@ class LocalStream : public TextStream {
   std::shared_ptr<Shared> shared_;
   sample::OutputStream out_;
   std::vector<int32_t> tokens_;
+  size_t next_token_ = 0;
+  FinishReason finish_ = FinishReason::none;
   GenerationSummary summary_;
   bool done_ = false;
   bool cancelled_by_caller_ = false;

@@ -72,6 +72,8 @@ TEST(LocalGenerator, GreedyRawCompletionEqualsGoldenText) {
   EXPECT_EQ(out.summary.finish_reason, "length");
   EXPECT_EQ(out.summary.prompt_tokens, 5);
   EXPECT_EQ(out.summary.completion_tokens, 64);
+  // Streamed token by token even when the engine is faster than the reader.
+  EXPECT_EQ(out.pieces, 64);
 }
 
 TEST(LocalGenerator, StopStringCutsTheText) {
