@@ -1,8 +1,9 @@
 // AVX-512 BW + VNNI direct kernels for the 32-block types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) at n_tokens <
 // kTileMinTokens (generation). Two consecutive blocks fill one zmm: one vpdpbusd (u8 weights x s8
-// activations), one int->float convert and two FMAs apply both blocks' scales at once; offsets (the
-// -8/-16/-128 of the symmetric types, the stored min of Q4_1/Q5_1) go through per-token vectors prepared
-// once per call. Cost per pair of blocks, row and token: ~6 vector ops after a ~8-12 op decode.
+// activations), one int->float convert and one FMA with both blocks' (weight scale x activation scale)
+// per pair; the offsets (the -8/-16/-128 of the symmetric types, the stored min of Q4_1/Q5_1) times the
+// activation block sums are summed separately, 16 blocks per vector. Cost per pair of blocks, row and
+// token: 3 vector ops after a ~5-9 op decode.
 #include <immintrin.h>
 
 // GCC 12's AVX-512 headers use self-initialized "undefined" pass-through vectors that trip
@@ -38,29 +39,22 @@ struct Legacy {
                                             std::conditional_t<T == TensorType::Q5_0, BlockQ5_0, BlockQ5_1>>>>;
 };
 
-// Per token, per pair of blocks (b, b+1): xd = [d_b x8 | d_b+1 x8]; xo = offset factors
-// [d_b sum_b / 8 x8 | ...] (times -c for the symmetric types). Blocks past the row end are zero.
+// Per token: the int8 activations contiguous, and per block d and d * (sum of the block).
 struct LActivations {
   std::vector<int8_t> q;  // [token][k] contiguous (plus 64 bytes of padding)
-  std::vector<float> xd, xo;
-  int64_t k = 0, npairs = 0;
+  std::vector<float> d, xs;  // [token][block]
+  int64_t k = 0, nb = 0;
 
-  void fill(const BlockQ8A* X, int64_t k_, int64_t n, float c, bool with_min) {
-    k = k_, npairs = (k_ / 32 + 1) / 2;
-    const int64_t nb = k / 32;
-    q.assign(static_cast<size_t>(n * k + 64), 0);
-    xd.assign(static_cast<size_t>(n * npairs * 16), 0.0f);
-    xo.assign(xd.size(), 0.0f);
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t b = 0; b < nb; ++b) {
-        const BlockQ8A& x = X[j * nb + b];
-        std::memcpy(q.data() + j * k + b * 32, x.qs, 32);
-        const float o = x.d * static_cast<float>(x.sum[0] + x.sum[1]) / 8.0f * (with_min ? 1.0f : -c);
-        for (int l = 0; l < 8; ++l) {
-          xd[static_cast<size_t>((j * npairs + b / 2) * 16 + (b % 2) * 8 + l)] = x.d;
-          xo[static_cast<size_t>((j * npairs + b / 2) * 16 + (b % 2) * 8 + l)] = o;
-        }
-      }
+  void fill(const BlockQ8A* X, int64_t k_, int64_t n) {
+    k = k_, nb = k_ / 32;
+    q.resize(static_cast<size_t>(n * k + 64));
+    d.resize(static_cast<size_t>(n * nb));
+    xs.resize(d.size());
+    for (int64_t i = 0; i < n * nb; ++i) {
+      std::memcpy(q.data() + i * 32, X[i].qs, 32);
+      d[static_cast<size_t>(i)] = X[i].d;
+      xs[static_cast<size_t>(i)] = X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
+    }
   }
 };
 
@@ -116,52 +110,60 @@ inline __m512 pair_vec(const float* v, int64_t b) {
   return kTail ? _mm512_maskz_mov_ps(0x00ff, a) : _mm512_mask_blend_ps(0xff00, a, _mm512_set1_ps(v[b + 1]));
 }
 
+// One pair of blocks for R rows x TJ tokens: acc += cvt(vpdpbusd(q, x)) * [s d_b x8 | s d_b+1 x8].
 template <TensorType T, bool kTail, int R, int TJ>
-inline void pair_step(const typename Legacy<T>::Block* const* rows, const float* sbuf, const float* mbuf, int64_t stride,
-                      int64_t b, int64_t pair, const LActivations& a, __m512 (&acc)[R][TJ]) {
+inline void pair_step(const typename Legacy<T>::Block* const* rows, const float* sxd, int64_t nb, int64_t b,
+                      const LActivations& a, __m512 (&acc)[R][TJ]) {
   using L = Legacy<T>;
   __m512i xv[TJ];
-  __m512 xd[TJ], xo[TJ];
-  for (int ti = 0; ti < TJ; ++ti) {
-    xv[ti] = _mm512_loadu_si512(a.q.data() + ti * a.k + b * 32);
-    xd[ti] = _mm512_loadu_ps(a.xd.data() + (ti * a.npairs + pair) * 16);
-    xo[ti] = _mm512_loadu_ps(a.xo.data() + (ti * a.npairs + pair) * 16);
-  }
+  for (int ti = 0; ti < TJ; ++ti) xv[ti] = _mm512_loadu_si512(a.q.data() + ti * a.k + b * 32);
   for (int ri = 0; ri < R; ++ri) {
     prefetch_ahead(rows[ri] + b, 2 * sizeof(typename L::Block));
     const __m512i q = decode_pair<T, kTail>(rows[ri] + b);
-    const __m512 s = pair_vec<kTail>(sbuf + ri * stride, b);
     for (int ti = 0; ti < TJ; ++ti) {
       const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv[ti]));
-      if constexpr (L::kMin) {
-        acc[ri][ti] = _mm512_fmadd_ps(_mm512_mul_ps(dot, xd[ti]), s, acc[ri][ti]);
-        acc[ri][ti] = _mm512_fmadd_ps(pair_vec<kTail>(mbuf + ri * stride, b), xo[ti], acc[ri][ti]);
-      } else {
-        acc[ri][ti] = _mm512_fmadd_ps(_mm512_fmadd_ps(dot, xd[ti], xo[ti]), s, acc[ri][ti]);
-      }
+      acc[ri][ti] = _mm512_fmadd_ps(dot, pair_vec<kTail>(sxd + (ri * TJ + ti) * nb, b), acc[ri][ti]);
     }
   }
 }
 
+// Rows [r, r+R) x tokens [0, TJ). First, per row (16 blocks per vector): the block scales s (and mins m)
+// by gather, the products s * d_token per block for the pair loop, and the whole offset term
+// sum_b (m_b or -c s_b) * d_b * sum_b; then the pair loop does one vpdpbusd + convert + FMA per pair.
 template <TensorType T, int R, int TJ>
 void legacy_tile(const uint8_t* W, size_t rb, int64_t r, const LActivations& a, float* Y, int64_t ldy) {
   using L = Legacy<T>;
   const typename L::Block* rows[R];
   for (int ri = 0; ri < R; ++ri) rows[ri] = reinterpret_cast<const typename L::Block*>(W + (r + ri) * rb);
-  const int64_t nb = a.k / 32;
-  const int64_t stride = nb;  // floats per row in sbuf / mbuf
-  thread_local std::vector<float> sbuf, mbuf;
-  sbuf.resize(static_cast<size_t>(R * stride));
-  mbuf.resize(static_cast<size_t>(R * stride));
-  for (int ri = 0; ri < R; ++ri) row_scales<T>(rows[ri], nb, sbuf.data() + ri * stride, mbuf.data() + ri * stride);
+  const int64_t nb = a.nb;
+  thread_local std::vector<float> sbuf, mbuf, sxd;
+  sbuf.resize(static_cast<size_t>(nb + 16));
+  mbuf.resize(sbuf.size());
+  sxd.resize(static_cast<size_t>(R * TJ * nb + 16));
+  float offset[R][TJ];
+  for (int ri = 0; ri < R; ++ri) {
+    row_scales<T>(rows[ri], nb, sbuf.data(), mbuf.data());
+    for (int ti = 0; ti < TJ; ++ti) {
+      __m512 off = _mm512_setzero_ps();
+      float* out = sxd.data() + (ri * TJ + ti) * nb;
+      for (int64_t b = 0; b < nb; b += 16) {
+        const __mmask16 k = nb - b >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nb - b)) - 1);
+        const __m512 sv = _mm512_maskz_loadu_ps(k, sbuf.data() + b);
+        _mm512_mask_storeu_ps(out + b, k, _mm512_mul_ps(sv, _mm512_maskz_loadu_ps(k, a.d.data() + ti * nb + b)));
+        const __m512 mv = L::kMin ? _mm512_maskz_loadu_ps(k, mbuf.data() + b) : _mm512_mul_ps(sv, _mm512_set1_ps(-L::kC));
+        off = _mm512_fmadd_ps(mv, _mm512_maskz_loadu_ps(k, a.xs.data() + ti * nb + b), off);
+      }
+      offset[ri][ti] = _mm512_reduce_add_ps(off);
+    }
+  }
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
   int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, sbuf.data(), mbuf.data(), stride, b, b / 2, a, acc);
-  if (b < nb) pair_step<T, true, R, TJ>(rows, sbuf.data(), mbuf.data(), stride, b, b / 2, a, acc);
+  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, sxd.data(), nb, b, a, acc);
+  if (b < nb) pair_step<T, true, R, TJ>(rows, sxd.data(), nb, b, a, acc);
   for (int ri = 0; ri < R; ++ri)
-    for (int ti = 0; ti < TJ; ++ti) Y[ti * ldy + r + ri] = _mm512_reduce_add_ps(acc[ri][ti]);
+    for (int ti = 0; ti < TJ; ++ti) Y[ti * ldy + r + ri] = _mm512_reduce_add_ps(acc[ri][ti]) + offset[ri][ti];
 }
 
 template <TensorType T, int TJ>
@@ -175,7 +177,7 @@ void rows(const uint8_t* W, int64_t k, int64_t r0, int64_t r1, const LActivation
 template <TensorType T>
 void run(const void* W, int64_t k, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
   thread_local LActivations a;
-  a.fill(X, k, n, Legacy<T>::kC, Legacy<T>::kMin);
+  a.fill(X, k, n);
   const auto* w = static_cast<const uint8_t*>(W);
   switch (n) {
     case 1: rows<T, 1>(w, k, r0, r1, a, Y, ldy); break;
