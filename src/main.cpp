@@ -11,6 +11,8 @@
 #include "services/ui/ui_command.hpp"
 #include "tools/gguf/gguf_command.hpp"
 #include "tools/llm/llm_commands.hpp"
+#include "tools/loadtest/loadtest_command.hpp"
+#include "tools/plan/plan_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Parley: a self-hosted AI chat application", "parley"};
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
            parley::services::lmapi::register_lmapi_command,
            parley::register_ui_command,
            parley::register_serve_command,
+           parley::register_loadtest_command,
+           parley::register_plan_command,
        }) reg(app, exit_code);
 
   try {
