@@ -30,10 +30,7 @@ void build_bpe_tables(Tokenizer::Impl& m) {
     }
     const std::string_view left(line.data(), sp), right(line.data() + sp + 1, line.size() - sp - 1);
     const TokenId l = m.find(left), r = m.find(right);
-    std::string joined;
-    joined.reserve(line.size());
-    joined.append(left).append(right);
-    const TokenId res = m.find(joined);
+    const TokenId res = m.text_to_id.find_concat(left, right);
     // A merge whose parts or result are not tokens can never produce a token: skipped.
     if (l != kNoToken && r != kNoToken && res != kNoToken) {
       const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(l)) << 32) | static_cast<uint32_t>(r);
@@ -51,8 +48,7 @@ Tokenizer::Tokenizer(Vocab vocab) {
   m->vocab = std::move(vocab);
   const Vocab& v = m->vocab;
   const int32_t n = v.n_tokens();
-  m->text_to_id.reserve(static_cast<size_t>(n) * 2);
-  for (TokenId id = 0; id < n; ++id) m->text_to_id[v.tokens[static_cast<size_t>(id)]] = id;
+  m->text_to_id.build(v.tokens);
 
   for (TokenId id = 0; id < n; ++id) {
     const TokenType t = v.type_of(id);

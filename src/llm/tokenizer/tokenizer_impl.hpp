@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "llm/tokenizer/token_index.hpp"
 #include "llm/tokenizer/tokenizer.hpp"
 
 namespace parley::llm::tokenizer {
@@ -22,9 +23,9 @@ struct Tokenizer::Impl {
   PreTokenizer pre = PreTokenizer::gpt2;
   bool ignore_merges = false;  // BPE: a word that is a token is taken whole (llama3)
 
-  // Token text -> id; on duplicate texts the last id wins (as the reference engine). The views point
-  // into vocab.tokens, which never changes after construction.
-  std::unordered_map<std::string_view, TokenId> text_to_id;
+  // Token text -> id; on duplicate texts the last id wins (as the reference engine). It points into
+  // vocab.tokens, which never changes after construction.
+  TokenIndex text_to_id;
   // Tokens cut out of text when parse_special is set, longest text first.
   std::vector<TokenId> special_tokens;
   std::vector<TokenId> eog_tokens;  // sorted
@@ -37,10 +38,7 @@ struct Tokenizer::Impl {
   std::array<TokenId, 256> bpe_byte_tokens{};
   std::unordered_map<uint64_t, BpeMerge> merges;
 
-  TokenId find(std::string_view text) const {
-    auto it = text_to_id.find(text);
-    return it == text_to_id.end() ? kNoToken : it->second;
-  }
+  TokenId find(std::string_view text) const { return text_to_id.find(text); }
 
   // Encoders of one raw-text fragment (no special tokens inside), appending to out.
   void encode_spm(std::string_view text, bool space_prefix, std::vector<TokenId>& out) const;

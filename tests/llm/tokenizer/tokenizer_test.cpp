@@ -8,6 +8,7 @@
 #include <random>
 
 #include "llm/gguf/gguf_writer.hpp"
+#include "llm/tokenizer/token_index.hpp"
 #include "llm/tokenizer/unicode.hpp"
 #include "llm/tokenizer/vocab_files.hpp"
 
@@ -72,6 +73,30 @@ TEST(Tokenizer, SpecialTokensOnlyWithParseSpecial) {
   const Tokenizer& spm = vocab_tokenizer("llama-spm");
   EXPECT_EQ(spm.encode("Hello</s>Hello", false, true), (std::vector<TokenId>{15043, 2, 15043}));
   EXPECT_NE(spm.encode("</s>", false, false), (std::vector<TokenId>{2}));
+}
+
+TEST(TokenIndex, FindsTextsAndConcatenations) {
+  const std::vector<std::string> tokens = {"a", "b", "ab", "", "dup", "abc", "dup"};
+  TokenIndex index;
+  index.build(tokens);
+  EXPECT_EQ(index.find("a"), 0);
+  EXPECT_EQ(index.find("ab"), 2);
+  EXPECT_EQ(index.find(""), 3);
+  EXPECT_EQ(index.find("dup"), 6);  // the last of duplicates
+  EXPECT_EQ(index.find("abcd"), kNoToken);
+  EXPECT_EQ(index.find_concat("a", "b"), 2);
+  EXPECT_EQ(index.find_concat("ab", "c"), 5);
+  EXPECT_EQ(index.find_concat("a", "bc"), 5);
+  EXPECT_EQ(index.find_concat("", "ab"), 2);
+  EXPECT_EQ(index.find_concat("b", "a"), kNoToken);
+  // Every token of a real vocabulary is found under its own id (or a later duplicate's).
+  const Tokenizer& qwen = vocab_tokenizer("qwen2-reconstructed");
+  for (TokenId id = 0; id < qwen.n_tokens(); ++id) {
+    const auto found = qwen.find_token(qwen.token_text(id));
+    ASSERT_TRUE(found);
+    ASSERT_GE(*found, id);
+    ASSERT_EQ(qwen.token_text(*found), qwen.token_text(id));
+  }
 }
 
 TEST(Tokenizer, LongerSpecialTokenWinsOverShorterOne) {
