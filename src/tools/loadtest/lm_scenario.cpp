@@ -44,7 +44,8 @@ asio::awaitable<StreamOutcome> stream_sse(RunContext& ctx, std::string endpoint,
         if (ended || broken) return;
         if (!on_event(e, ended)) broken = true;
       });
-      if (ended || broken) break;
+      // Read on to the end of the body even after the end event: the connection then goes back to
+      // the pool (dropping a body early closes its connection).
     }
   } catch (const ClientError& e) {
     failure = classify(e);

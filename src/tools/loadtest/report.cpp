@@ -60,15 +60,18 @@ void print_summary(std::FILE* out, const LoadOptions& o, const Summary& s, const
                mean_in_flight(s), (unsigned long long)s.cut_short);
   if (s.generation) {
     const GenerationSummary& g = *s.generation;
-    std::fprintf(out, "\ngenerations %llu  prompt tokens %llu (cached %llu)  completion tokens %llu (%s)\n",
-                 (unsigned long long)g.count, (unsigned long long)g.prompt_tokens, (unsigned long long)g.cached_tokens,
+    std::string prompt = o.scenario == "chat" ? std::string("prompt tokens not reported by the UI")
+                                              : "prompt tokens " + std::to_string(g.prompt_tokens) + " (cached " +
+                                                    std::to_string(g.cached_tokens) + ")";
+    std::fprintf(out, "\ngenerations %llu  %s  completion tokens %llu (%s)\n", (unsigned long long)g.count, prompt.c_str(),
                  (unsigned long long)g.completion_tokens,
                  (o.scenario == "chat" ? std::string("streamed pieces")
                                        : "from usage; max_tokens " + std::to_string(o.max_tokens))
                      .c_str());
     if (g.count) {
       std::fprintf(out, "  mean prompt %.0f tokens, mean completion %.1f tokens per request\n",
-                   static_cast<double>(g.prompt_tokens) / g.count, static_cast<double>(g.completion_tokens) / g.count);
+                   static_cast<double>(g.prompt_tokens) / static_cast<double>(g.count),
+                   static_cast<double>(g.completion_tokens) / static_cast<double>(g.count));
     }
     std::fprintf(out, "%-26s %9s %9s %9s %9s %9s\n", "", "mean", "p50", "p90", "p99", "max");
     auto line = [&](const char* name, const Percentiles& p, double scale, const char* unit) {
