@@ -35,14 +35,16 @@ bool kquant_direct_avx512(TensorType wt, const void* W, int64_t k, int64_t row_b
 bool legacy_direct_avx512(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t row_end,
                           const void* Xq, int64_t n_tokens, float* Y, int64_t ldy);
 
-// Generation kernels stream each weight row once; the hardware prefetchers stop at 4 KB page
-// boundaries, so the kernels also prefetch (into L2) the bytes kPrefetchDistance ahead of what they
-// read. Measured on the 2-core AVX-512 machine: ~25% more cold-weight throughput for Q5_1 rows.
-constexpr int kPrefetchDistance = 8192;
+// Generation kernels stream each weight row once, R rows side by side; the hardware prefetchers stop at
+// 4 KB page boundaries, so the kernels also prefetch (into L2) the same position a few row groups
+// ahead: distance = the first multiple of the group's bytes (R * row bytes) that is >= 8 KB.
+inline size_t prefetch_distance(size_t group_bytes) {
+  return (8192 + group_bytes - 1) / group_bytes * group_bytes;
+}
 
-// Prefetch the cache lines of [p + kPrefetchDistance, + bytes).
-inline void prefetch_ahead(const void* p, size_t bytes) {
-  const char* c = static_cast<const char*>(p) + kPrefetchDistance;
+// Prefetch the cache lines of [p + distance, + bytes).
+inline void prefetch_ahead(const void* p, size_t distance, size_t bytes) {
+  const char* c = static_cast<const char*>(p) + distance;
   for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 2);
 }
 

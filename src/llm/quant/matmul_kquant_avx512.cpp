@@ -68,6 +68,7 @@ template <bool kFive, int R, int TJ>
 void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, float* Y, int64_t ldy) {
   using B = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
   const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const size_t pf = prefetch_distance(R * rb);
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
@@ -89,7 +90,7 @@ void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
       for (int c = 0; c < 4; ++c) xv[ti][c] = _mm512_loadu_si512(a.q.data() + ti * a.k + sb * 256 + 64 * c);
     for (int ri = 0; ri < R; ++ri) {
       const B* x = reinterpret_cast<const B*>(W + (r + ri) * rb) + sb;
-      prefetch_ahead(x, sizeof(B));
+      prefetch_ahead(x, pf, sizeof(B));
       uint32_t u[3];
       std::memcpy(u, x->scales, 12);
       const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
@@ -135,6 +136,7 @@ void k45_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
 template <int R, int TJ>
 void q6k_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, float* Y, int64_t ldy) {
   const __m512i low4 = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(0x03);
+  const size_t pf = prefetch_distance(R * rb);
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
@@ -150,7 +152,7 @@ void q6k_tile(const uint8_t* W, size_t rb, int64_t r, const KActivations& a, flo
   for (int64_t sb = 0; sb < a.nsb; ++sb) {
     for (int ri = 0; ri < R; ++ri) {
       const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(W + (r + ri) * rb) + sb;
-      prefetch_ahead(x, sizeof(BlockQ6_K));
+      prefetch_ahead(x, pf, sizeof(BlockQ6_K));
       const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x->scales)));
       const __m512i scz = _mm512_castsi256_si512(sc16);
       __m512i dot[TJ];

@@ -88,21 +88,6 @@ inline __m512i decode_pair(const typename Legacy<T>::Block* x) {
   }
 }
 
-// Scales (and mins) of every block of a row -> f32 arrays, 16 blocks per gather of the 32-bit words
-// that start each block (d in the low half, m in the high half for Q4_1 / Q5_1).
-template <TensorType T>
-void row_scales(const typename Legacy<T>::Block* x, int64_t nb, float* s, float* m) {
-  using L = Legacy<T>;
-  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                         _mm512_set1_epi32(static_cast<int>(sizeof(typename L::Block))));
-  for (int64_t b = 0; b < nb; b += 16) {
-    const __mmask16 k = nb - b >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nb - b)) - 1);
-    const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, x + b, 1);
-    _mm512_mask_storeu_ps(s + b, k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g)));
-    if constexpr (L::kMin) _mm512_mask_storeu_ps(m + b, k, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16))));
-  }
-}
-
 // [v[b] x8 | v[b+1] x8] from two broadcast loads.
 template <bool kTail>
 inline __m512 pair_vec(const float* v, int64_t b) {
@@ -113,12 +98,12 @@ inline __m512 pair_vec(const float* v, int64_t b) {
 // One pair of blocks for R rows x TJ tokens: acc += cvt(vpdpbusd(q, x)) * [s d_b x8 | s d_b+1 x8].
 template <TensorType T, bool kTail, int R, int TJ>
 inline void pair_step(const typename Legacy<T>::Block* const* rows, const float* sxd, int64_t nb, int64_t b,
-                      const LActivations& a, __m512 (&acc)[R][TJ]) {
+                      size_t pf, const LActivations& a, __m512 (&acc)[R][TJ]) {
   using L = Legacy<T>;
   __m512i xv[TJ];
   for (int ti = 0; ti < TJ; ++ti) xv[ti] = _mm512_loadu_si512(a.q.data() + ti * a.k + b * 32);
   for (int ri = 0; ri < R; ++ri) {
-    prefetch_ahead(rows[ri] + b, 2 * sizeof(typename L::Block));
+    prefetch_ahead(rows[ri] + b, pf, 2 * sizeof(typename L::Block));
     const __m512i q = decode_pair<T, kTail>(rows[ri] + b);
     for (int ti = 0; ti < TJ; ++ti) {
       const __m512 dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv[ti]));
@@ -127,41 +112,45 @@ inline void pair_step(const typename Legacy<T>::Block* const* rows, const float*
   }
 }
 
-// Rows [r, r+R) x tokens [0, TJ). First, per row (16 blocks per vector): the block scales s (and mins m)
-// by gather, the products s * d_token per block for the pair loop, and the whole offset term
-// sum_b (m_b or -c s_b) * d_b * sum_b; then the pair loop does one vpdpbusd + convert + FMA per pair.
+// Rows [r, r+R) x tokens [0, TJ). First, per row, 16 blocks per vector: the block scales s (and mins m)
+// by a gather of the 32-bit words that start each block (d low, m high), the products s * d_token for
+// the pair loop, and the whole offset term sum_b (m_b or -c s_b) * d_b * sum_b; then the pair loop does
+// one vpdpbusd + convert + FMA per pair of blocks.
 template <TensorType T, int R, int TJ>
 void legacy_tile(const uint8_t* W, size_t rb, int64_t r, const LActivations& a, float* Y, int64_t ldy) {
   using L = Legacy<T>;
   const typename L::Block* rows[R];
   for (int ri = 0; ri < R; ++ri) rows[ri] = reinterpret_cast<const typename L::Block*>(W + (r + ri) * rb);
   const int64_t nb = a.nb;
-  thread_local std::vector<float> sbuf, mbuf, sxd;
-  sbuf.resize(static_cast<size_t>(nb + 16));
-  mbuf.resize(sbuf.size());
+  thread_local std::vector<float> sxd;
   sxd.resize(static_cast<size_t>(R * TJ * nb + 16));
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32(static_cast<int>(sizeof(typename L::Block))));
   float offset[R][TJ];
   for (int ri = 0; ri < R; ++ri) {
-    row_scales<T>(rows[ri], nb, sbuf.data(), mbuf.data());
-    for (int ti = 0; ti < TJ; ++ti) {
-      __m512 off = _mm512_setzero_ps();
-      float* out = sxd.data() + (ri * TJ + ti) * nb;
-      for (int64_t b = 0; b < nb; b += 16) {
-        const __mmask16 k = nb - b >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nb - b)) - 1);
-        const __m512 sv = _mm512_maskz_loadu_ps(k, sbuf.data() + b);
-        _mm512_mask_storeu_ps(out + b, k, _mm512_mul_ps(sv, _mm512_maskz_loadu_ps(k, a.d.data() + ti * nb + b)));
-        const __m512 mv = L::kMin ? _mm512_maskz_loadu_ps(k, mbuf.data() + b) : _mm512_mul_ps(sv, _mm512_set1_ps(-L::kC));
-        off = _mm512_fmadd_ps(mv, _mm512_maskz_loadu_ps(k, a.xs.data() + ti * nb + b), off);
+    __m512 off[TJ];
+    for (int ti = 0; ti < TJ; ++ti) off[ti] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b += 16) {
+      const __mmask16 k = nb - b >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nb - b)) - 1);
+      const __m512i g = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, rows[ri] + b, 1);
+      const __m512 sv = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+      const __m512 mv = L::kMin ? _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(g, 16)))
+                                : _mm512_mul_ps(sv, _mm512_set1_ps(-L::kC));
+      for (int ti = 0; ti < TJ; ++ti) {
+        _mm512_mask_storeu_ps(sxd.data() + (ri * TJ + ti) * nb + b, k,
+                              _mm512_mul_ps(sv, _mm512_maskz_loadu_ps(k, a.d.data() + ti * nb + b)));
+        off[ti] = _mm512_fmadd_ps(mv, _mm512_maskz_loadu_ps(k, a.xs.data() + ti * nb + b), off[ti]);
       }
-      offset[ri][ti] = _mm512_reduce_add_ps(off);
     }
+    for (int ti = 0; ti < TJ; ++ti) offset[ri][ti] = _mm512_reduce_add_ps(off[ti]);
   }
+  const size_t pf = prefetch_distance(R * rb);
   __m512 acc[R][TJ];
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) acc[ri][ti] = _mm512_setzero_ps();
   int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, sxd.data(), nb, b, a, acc);
-  if (b < nb) pair_step<T, true, R, TJ>(rows, sxd.data(), nb, b, a, acc);
+  for (; b + 2 <= nb; b += 2) pair_step<T, false, R, TJ>(rows, sxd.data(), nb, b, pf, a, acc);
+  if (b < nb) pair_step<T, true, R, TJ>(rows, sxd.data(), nb, b, pf, a, acc);
   for (int ri = 0; ri < R; ++ri)
     for (int ti = 0; ti < TJ; ++ti) Y[ti * ldy + r + ri] = _mm512_reduce_add_ps(acc[ri][ti]) + offset[ri][ti];
 }
