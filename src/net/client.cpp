@@ -104,7 +104,6 @@ struct ClientConnection {
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
   bool connected = false;
-  std::atomic<bool> cancelled{false};
 };
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
@@ -113,11 +112,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   EventLoop& loop;
   ClientOptions options;
   mutable std::mutex mu;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<ClientConnection>>> idle;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<ClientConnection>>> idle;
   std::atomic<uint64_t> opened{0};
 
-  std::unique_ptr<ClientConnection> acquire(const std::string& key);
-  void release(const std::string& key, std::unique_ptr<ClientConnection> c);
+  std::shared_ptr<ClientConnection> acquire(const std::string& key);
+  void release(const std::string& key, std::shared_ptr<ClientConnection> c);
 
   // Outcome of one attempt: a response head (parser), or an error and whether a retry is safe.
   struct Attempt {
@@ -130,7 +129,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
                                    std::chrono::milliseconds read_timeout);
 
   struct Exchange {
-    std::unique_ptr<ClientConnection> conn;
+    std::shared_ptr<ClientConnection> conn;
     std::unique_ptr<ResponseParser> parser;
     Target target;
   };
@@ -186,9 +185,9 @@ std::string build_head(const ClientRequest& r, const Target& t, const ClientOpti
 
 }  // namespace
 
-std::unique_ptr<ClientConnection> HttpClient::Impl::acquire(const std::string& key) {
-  std::vector<std::unique_ptr<ClientConnection>> stale;
-  std::unique_ptr<ClientConnection> found;
+std::shared_ptr<ClientConnection> HttpClient::Impl::acquire(const std::string& key) {
+  std::vector<std::shared_ptr<ClientConnection>> stale;
+  std::shared_ptr<ClientConnection> found;
   {
     std::lock_guard lock(mu);
     auto it = idle.find(key);
@@ -212,7 +211,7 @@ std::unique_ptr<ClientConnection> HttpClient::Impl::acquire(const std::string& k
   return found;
 }
 
-void HttpClient::Impl::release(const std::string& key, std::unique_ptr<ClientConnection> c) {
+void HttpClient::Impl::release(const std::string& key, std::shared_ptr<ClientConnection> c) {
   c->idle_since = Clock::now();
   c->stream.expires_never();
   std::lock_guard lock(mu);
@@ -296,7 +295,7 @@ asio::awaitable<HttpClient::Impl::Exchange> HttpClient::Impl::exchange(const Cli
   for (int attempt_no = 0;; ++attempt_no) {
     auto conn = fresh_only ? nullptr : acquire(ex.target.key);
     bool reused = conn != nullptr;
-    if (!conn) conn = std::make_unique<ClientConnection>(loop.context());
+    if (!conn) conn = std::make_shared<ClientConnection>(loop.context());
     auto parser = std::make_unique<ResponseParser>();
     parser->header_limit(static_cast<std::uint32_t>(options.max_response_header));
     if (full_body) {
@@ -343,7 +342,7 @@ size_t HttpClient::idle_connections() const {
 }
 
 void HttpClient::close_idle() {
-  std::unordered_map<std::string, std::vector<std::unique_ptr<ClientConnection>>> all;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<ClientConnection>>> all;
   {
     std::lock_guard lock(impl_->mu);
     all.swap(impl_->idle);
@@ -376,13 +375,12 @@ namespace {
 class StreamingBody final : public ResponseBody {
  public:
   StreamingBody(std::shared_ptr<HttpClient::Impl> impl, HttpClient::Impl::Exchange ex, std::chrono::milliseconds rt)
-      : impl_(std::move(impl)), ex_(std::move(ex)), read_timeout_(rt), headers_(std::move(ex_.parser->headers)) {}
+      : impl_(std::move(impl)), ex_(std::move(ex)), read_timeout_(rt), headers_(std::move(ex_.parser->headers)) {
+    cancel_target_ = ex_.conn;
+  }
 
   ~StreamingBody() override {
-    if (ex_.conn) {
-      error_code ec;
-      ex_.conn->stream.socket().close(ec);
-    }
+    if (ex_.conn) close_connection();
   }
 
   int status() const override { return ex_.parser->status; }
@@ -398,17 +396,18 @@ class StreamingBody final : public ResponseBody {
         co_return out;
       }
       if (ex_.conn == nullptr) co_return std::nullopt;
-      if (ex_.conn->cancelled.load())
+      if (cancelled()) {
+        close_connection();
         throw ClientError(ClientError::Kind::cancelled, "cancelled: " + ex_.target.key);
+      }
       if (p.is_done()) {
         if (p.keep_alive()) {
+          detach_cancel();
           impl_->release(ex_.target.key, std::move(ex_.conn));
-        } else {
-          error_code ec;
-          ex_.conn->stream.socket().close(ec);
           ex_.conn.reset();
+        } else {
+          close_connection();
         }
-        ex_.conn.reset();
         co_return std::nullopt;
       }
       ClientConnection& c = *ex_.conn;
@@ -423,22 +422,23 @@ class StreamingBody final : public ResponseBody {
           },
           asio::use_awaitable);
       if (ec) {
-        bool cancelled = c.cancelled.load();
-        error_code ignore;
-        c.stream.socket().close(ignore);
-        ex_.conn.reset();
-        if (ec == http::error::end_of_stream && p.body.empty() && !cancelled) co_return std::nullopt;
-        throw to_client_error(ec, "read body", ex_.target.key, cancelled);
+        bool was_cancelled = cancelled();
+        close_connection();
+        if (ec == http::error::end_of_stream && p.body.empty() && !was_cancelled) co_return std::nullopt;
+        throw to_client_error(ec, "read body", ex_.target.key, was_cancelled);
       }
     }
   }
 
+  // Thread-safe: closes the socket on its strand; the reader's pending or next read throws.
   void cancel() override {
-    ClientConnection* c = ex_.conn.get();
+    std::shared_ptr<ClientConnection> c;
+    {
+      std::lock_guard lock(cancel_mu_);
+      cancelled_ = true;
+      c = cancel_target_;
+    }
     if (c == nullptr) return;
-    c->cancelled.store(true);
-    // The connection is owned by this object; the post runs before it could be destroyed only if
-    // the caller keeps the body alive until its reader returns, which cancel's contract requires.
     asio::post(c->strand, [c] {
       error_code ec;
       c->stream.socket().close(ec);
@@ -446,10 +446,34 @@ class StreamingBody final : public ResponseBody {
   }
 
  private:
+  bool cancelled() {
+    std::lock_guard lock(cancel_mu_);
+    return cancelled_;
+  }
+  // Once the connection goes back to the pool a late cancel() must not touch it.
+  void detach_cancel() {
+    std::lock_guard lock(cancel_mu_);
+    cancel_target_.reset();
+  }
+  // On the connection's strand, where a cancel() may also be closing it.
+  void close_connection() {
+    detach_cancel();
+    if (!ex_.conn) return;
+    std::shared_ptr<ClientConnection> c = std::move(ex_.conn);
+    auto strand = c->strand;
+    asio::post(strand, [c = std::move(c)] {
+      error_code ec;
+      c->stream.socket().close(ec);
+    });
+  }
+
   std::shared_ptr<HttpClient::Impl> impl_;
   HttpClient::Impl::Exchange ex_;
   std::chrono::milliseconds read_timeout_;
   Headers headers_;
+  std::mutex cancel_mu_;
+  bool cancelled_ = false;
+  std::shared_ptr<ClientConnection> cancel_target_;
 };
 
 }  // namespace

@@ -2,13 +2,13 @@
 //
 //   HttpClient client(loop);                               // share one per process/target
 //   ClientRequest r{.method = Method::get, .url = "http://127.0.0.1:8081/v1/chats/abc"};
-//   r.headers = {{"Authorization", "Bearer " + token}, {"X-Request-Id", req.request_id()}};
+//   r.header("Authorization", "Bearer " + token).header("X-Request-Id", req.request_id());
 //   ClientResponse res = co_await client.request(std::move(r));   // whole body
 //   if (res.status == 200) use(res.body);
 //
 //   // Streaming (SSE relay): the body is read piece by piece as it arrives.
-//   auto body = co_await client.stream({.method = Method::post, .url = url, .body = json,
-//                                      .content_type = "application/json"});
+//   ClientRequest sr{.method = Method::post, .url = url, .body = json, .content_type = "application/json"};
+//   auto body = co_await client.stream(std::move(sr));   // (a named request: see ClientRequest)
 //   if (body->status() != 200) { std::string err = co_await body->read_all(); ... }
 //   SseParser sse;
 //   while (auto piece = co_await body->read_some()) sse.feed(*piece, on_event);
@@ -50,6 +50,10 @@ struct ClientOptions {
   std::string user_agent = "parley";
 };
 
+// An aggregate: fill a named variable. Never build one as a temporary inside a co_await
+// expression — g++ 12 destroys aggregate temporaries there twice (heap corruption):
+//   co_await client.request({.url = u});          // WRONG with g++ 12: double free
+//   ClientRequest r{.url = u}; co_await client.request(std::move(r));   // right
 struct ClientRequest {
   Method method = Method::get;
   std::string url;  // http://host[:port]/path[?query]
@@ -58,6 +62,11 @@ struct ClientRequest {
   std::string content_type;  // sent when non-empty
   bool idempotent = false;   // allow retries for a non-idempotent method
   std::optional<std::chrono::milliseconds> read_timeout;  // overrides ClientOptions::read_timeout
+
+  ClientRequest& header(std::string name, std::string value) {
+    headers.push_back({std::move(name), std::move(value)});
+    return *this;
+  }
 };
 
 struct ClientResponse {

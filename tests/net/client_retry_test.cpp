@@ -126,9 +126,9 @@ TEST_F(ClientRetry, IdempotentRequestIsRetriedOnAFreshConnection) {
   FlakyServer server({2});
   HttpClient client(loop);
   std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
-  EXPECT_EQ(run_blocking(loop, client.request({.url = url})).body, "1");
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.url = url})).body, "1");
   // Request 2 goes out on the pooled connection and is dropped; the client retries: request 3.
-  EXPECT_EQ(run_blocking(loop, client.request({.method = Method::put, .url = url, .body = "v"})).body, "3");
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.method = Method::put, .url = url, .body = "v"})).body, "3");
   EXPECT_EQ(server.requests(), 3);
   EXPECT_EQ(client.connections_opened(), 2u);
 }
@@ -137,16 +137,17 @@ TEST_F(ClientRetry, NonIdempotentRequestIsNotRetriedUnlessMarked) {
   FlakyServer server({2, 4});
   HttpClient client(loop);
   std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
-  EXPECT_EQ(run_blocking(loop, client.request({.url = url})).body, "1");
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.url = url})).body, "1");
   try {
-    run_blocking(loop, client.request({.method = Method::post, .url = url, .body = "once"}));
+    run_blocking(loop, client.request(ClientRequest{.method = Method::post, .url = url, .body = "once"}));
     FAIL() << "a dropped POST must not be retried";
   } catch (const ClientError& e) {
     EXPECT_EQ(e.kind(), ClientError::Kind::closed) << e.what();
   }
   EXPECT_EQ(server.requests(), 2);
-  EXPECT_EQ(run_blocking(loop, client.request({.url = url})).body, "3");
-  ClientRequest marked{.method = Method::post, .url = url, .body = "key-1", .idempotent = true};
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.url = url})).body, "3");
+  ClientRequest marked{.method = Method::post, .url = url, .body = "key-1"};
+  marked.idempotent = true;
   EXPECT_EQ(run_blocking(loop, client.request(marked)).body, "5");
 }
 
@@ -156,7 +157,7 @@ TEST_F(ClientRetry, GivesUpAfterTheRetryBudget) {
   o.max_retries = 2;
   HttpClient client(loop, o);
   std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
-  EXPECT_THROW(run_blocking(loop, client.request({.url = url})), ClientError);
+  EXPECT_THROW(run_blocking(loop, client.request(ClientRequest{.url = url})), ClientError);
   EXPECT_EQ(server.requests(), 3);  // one try and two retries
 }
 

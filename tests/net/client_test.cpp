@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include "net/sse.hpp"
 #include "server_fixture.hpp"
 
@@ -39,24 +41,24 @@ TEST_F(Client, GetAndPostWithHeaders) {
   start(client_router());
   HttpClient client(loop);
   ClientRequest get{.url = url("/hello")};
-  get.headers = {{"X-Who", "world"}};
+  get.header("X-Who", "world");
   auto r = run_blocking(loop, client.request(get));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "hello world");
   EXPECT_EQ(r.header("x-request-id").size(), 32u);
 
   ClientRequest post{.method = Method::post, .url = url("/echo"), .body = "{\"a\":1}", .content_type = "application/json"};
-  post.headers = {{"X-Request-Id", "propagated-1"}};
+  post.header("X-Request-Id", "propagated-1");
   auto p = run_blocking(loop, client.request(post));
   EXPECT_EQ(p.body, "{\"a\":1}");
   EXPECT_EQ(p.header("Content-Type"), "application/json");
   EXPECT_EQ(p.header("X-Seen-Request-Id"), "propagated-1");
 
-  auto nf = run_blocking(loop, client.request({.url = url("/missing-thing")}));
+  auto nf = run_blocking(loop, client.request(ClientRequest{.url = url("/missing-thing")}));
   EXPECT_EQ(nf.status, 404);
   EXPECT_NE(nf.body.find("no such thing"), std::string::npos);
 
-  auto big = run_blocking(loop, client.request({.url = url("/big")}));
+  auto big = run_blocking(loop, client.request(ClientRequest{.url = url("/big")}));
   EXPECT_EQ(big.body.size(), 300000u);
 }
 
@@ -64,7 +66,7 @@ TEST_F(Client, ReusesPooledConnections) {
   start(client_router());
   HttpClient client(loop);
   for (int i = 0; i < 50; ++i) {
-    auto r = run_blocking(loop, client.request({.url = url("/hello")}));
+    auto r = run_blocking(loop, client.request(ClientRequest{.url = url("/hello")}));
     ASSERT_EQ(r.status, 200);
   }
   EXPECT_EQ(client.connections_opened(), 1u);
@@ -94,7 +96,7 @@ TEST_F(Client, ServerClosedIdleConnectionIsNotReused) {
   opt.idle_timeout = std::chrono::milliseconds(100);
   start(client_router(), opt);
   HttpClient client(loop);
-  EXPECT_EQ(run_blocking(loop, client.request({.url = url("/hello")})).status, 200);
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.url = url("/hello")})).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server closes it meanwhile
   // Not idempotent, so it must not fail on a stale connection: the pool notices the close first.
   ClientRequest post{.method = Method::post, .url = url("/echo"), .body = "x"};
@@ -108,7 +110,7 @@ TEST_F(Client, ConnectFailureAndTimeoutThrow) {
   o.read_timeout = std::chrono::milliseconds(100);
   HttpClient client(loop, o);
   try {
-    run_blocking(loop, client.request({.url = url("/sleep")}));
+    run_blocking(loop, client.request(ClientRequest{.url = url("/sleep")}));
     FAIL() << "expected a timeout";
   } catch (const ClientError& e) {
     EXPECT_EQ(e.kind(), ClientError::Kind::timeout) << e.what();
@@ -121,13 +123,13 @@ TEST_F(Client, ConnectFailureAndTimeoutThrow) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   try {
-    run_blocking(loop, client.request({.url = "http://127.0.0.1:" + std::to_string(dead_port) + "/"}));
+    run_blocking(loop, client.request(ClientRequest{.url = "http://127.0.0.1:" + std::to_string(dead_port) + "/"}));
     FAIL() << "expected a connect error";
   } catch (const ClientError& e) {
     EXPECT_EQ(e.kind(), ClientError::Kind::connect) << e.what();
   }
-  EXPECT_THROW(run_blocking(loop, client.request({.url = "https://example.com/"})), ClientError);
-  EXPECT_THROW(run_blocking(loop, client.request({.url = "not a url"})), ClientError);
+  EXPECT_THROW(run_blocking(loop, client.request(ClientRequest{.url = "https://example.com/"})), ClientError);
+  EXPECT_THROW(run_blocking(loop, client.request(ClientRequest{.url = "not a url"})), ClientError);
 }
 
 TEST_F(Client, ResponseBodyLimit) {
@@ -136,7 +138,7 @@ TEST_F(Client, ResponseBodyLimit) {
   o.max_response_body = 1000;
   HttpClient client(loop, o);
   try {
-    run_blocking(loop, client.request({.url = url("/big")}));
+    run_blocking(loop, client.request(ClientRequest{.url = url("/big")}));
     FAIL();
   } catch (const ClientError& e) {
     EXPECT_EQ(e.kind(), ClientError::Kind::too_large);
@@ -151,6 +153,50 @@ TEST_F(Client, PerRequestReadTimeoutOverride) {
   ClientRequest r{.url = url("/sleep")};
   r.read_timeout = std::chrono::seconds(5);
   EXPECT_EQ(run_blocking(loop, client.request(r)).body, "late");
+}
+
+}  // namespace
+}  // namespace parley::net
+
+namespace parley::net {
+namespace {
+
+// Asio's per-operation cancellation reaches a request in flight (here through the || operator of
+// awaitable_operators: the timer wins and the request is cancelled).
+TEST_F(Client, RequestIsCancelledWithTheAwaitingOperation) {
+  start(client_router());
+  HttpClient client(loop);
+  auto t0 = std::chrono::steady_clock::now();
+  auto which = run_blocking(loop, [&]() -> awaitable<int> {
+    using namespace boost::asio::experimental::awaitable_operators;
+    ClientRequest slow{.url = url("/sleep")};
+    auto r = co_await (client.request(slow) || sleep_for(std::chrono::milliseconds(50)));
+    co_return static_cast<int>(r.index());
+  }());
+  EXPECT_EQ(which, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(400));
+}
+
+}  // namespace
+}  // namespace parley::net
+
+namespace parley::net {
+namespace {
+
+// Requests made inside a coroutine, as handlers do (named requests: see ClientRequest).
+TEST_F(Client, RequestsFromInsideACoroutine) {
+  start(client_router());
+  HttpClient client(loop);
+  auto body = run_blocking(loop, [&]() -> awaitable<std::string> {
+    ClientRequest post{.method = Method::post, .url = url("/echo"), .body = std::string(100, 'z')};
+    auto r = co_await client.request(std::move(post));
+    ClientRequest get{.url = url("/hello")};
+    get.header("X-Who", "you");
+    auto s = co_await client.stream(std::move(get));
+    std::string rest = co_await s->read_all();
+    co_return r.body + rest;
+  }());
+  EXPECT_EQ(body, std::string(100, 'z') + "hello you");
 }
 
 }  // namespace

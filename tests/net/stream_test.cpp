@@ -87,7 +87,7 @@ TEST_F(Streaming, ClientReadsSseEventsAsTheyAreSent) {
   Gate g;
   start(stream_router(g));
   HttpClient client(loop);
-  auto body = run_blocking(loop, client.stream({.url = url("/events")}));
+  auto body = run_blocking(loop, client.stream(ClientRequest{.url = url("/events")}));
   EXPECT_EQ(body->status(), 200);
   EXPECT_EQ(body->header("Content-Type"), "text/event-stream");
   EXPECT_EQ(body->header("Cache-Control"), "no-cache");
@@ -113,7 +113,7 @@ TEST_F(Streaming, ClientReadsSseEventsAsTheyAreSent) {
   // A finished stream leaves a reusable connection.
   body.reset();
   EXPECT_EQ(client.idle_connections(), 1u);
-  auto again = run_blocking(loop, client.request({.url = url("/error-before-stream")}));
+  auto again = run_blocking(loop, client.request(ClientRequest{.url = url("/error-before-stream")}));
   EXPECT_EQ(again.status, 503);
   EXPECT_EQ(again.header("Retry-After"), "1");
   EXPECT_EQ(client.connections_opened(), 1u);
@@ -123,7 +123,7 @@ TEST_F(Streaming, ServerNoticesClientDisconnectMidStream) {
   Gate g;
   start(stream_router(g));
   HttpClient client(loop);
-  auto body = run_blocking(loop, client.stream({.url = url("/forever")}));
+  auto body = run_blocking(loop, client.stream(ClientRequest{.url = url("/forever")}));
   auto first = run_blocking(loop, body->read_some());
   ASSERT_TRUE(first.has_value());
   auto t0 = std::chrono::steady_clock::now();
@@ -136,7 +136,7 @@ TEST_F(Streaming, CancelEndsAPendingRead) {
   Gate g;
   start(stream_router(g));
   HttpClient client(loop);
-  auto body = run_blocking(loop, client.stream({.url = url("/events")}));  // nothing released: silent
+  auto body = run_blocking(loop, client.stream(ClientRequest{.url = url("/events")}));  // nothing released: silent
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     body->cancel();
