@@ -13,6 +13,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <future>
 
 #include "core/logging.hpp"
@@ -253,7 +255,21 @@ void Server::wait_drained() {
   s.drained_cv.wait(lock, [&] { return s.connections.empty() && s.accept_loop_done; });
 }
 
+namespace {
+// Every connection is a descriptor: lift the soft limit to the hard one (often 1024 -> 1M).
+void raise_descriptor_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max) return;
+  rlim_t before = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) == 0)
+    spdlog::debug("open file limit raised from {} to {}", static_cast<uint64_t>(before),
+                  static_cast<uint64_t>(lim.rlim_cur));
+}
+}  // namespace
+
 int run_until_signal(EventLoop& loop, const std::vector<Server*>& servers, const std::function<void()>& on_started) {
+  raise_descriptor_limit();
   std::mutex mu;
   std::condition_variable cv;
   bool stop = false;
