@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "services/ui/markdown.hpp"
+#include "services/ui/markdown_cache.hpp"
 #include "services/ui/page_template.hpp"
 #include "services/ui/web_assets.hpp"
 
@@ -65,6 +66,22 @@ TEST(UiMarkdown, WebFilesAreEmbedded) {
   ASSERT_NE(find_web_asset("static/app.js"), nullptr);
   ASSERT_NE(find_web_asset("templates/chat.html"), nullptr);
   EXPECT_EQ(find_web_asset("static/../templates/chat.html"), nullptr);
+}
+
+}  // namespace
+}  // namespace parley::services::ui
+
+namespace parley::services::ui {
+namespace {
+
+TEST(UiMarkdownCache, MemoizesByKeyAndNoticesNewContent) {
+  MarkdownCache cache(64);
+  EXPECT_EQ(cache.render("msg_a", "**one**"), render_markdown("**one**"));
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.render("msg_a", "**one**"), render_markdown("**one**"));
+  EXPECT_EQ(cache.render("msg_a", "*two*"), render_markdown("*two*")) << "regenerated content renders afresh";
+  for (int i = 0; i < 1000; ++i) cache.render("msg_" + std::to_string(i), "x");
+  EXPECT_LE(cache.size(), 64u + 16u) << "bounded";
 }
 
 }  // namespace

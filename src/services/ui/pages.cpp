@@ -82,7 +82,8 @@ std::string_view Pages::status_note(const store::Message& m) {
 }
 
 std::string Pages::message(const store::Message& m) const {
-  std::string html = render_markdown(m.content);
+  // Only stored messages (with a real id) are cached.
+  std::string html = m.id.starts_with("msg_") ? markdown_.render(m.id, m.content) : render_markdown(m.content);
   std::string out;
   bool user = m.role == store::Role::user;
   message_.render(out, {{"role", store::to_string(m.role)},

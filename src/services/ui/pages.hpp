@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "services/ui/markdown_cache.hpp"
 #include "services/ui/page_template.hpp"
 #include "store/chat_store.hpp"
 
@@ -36,6 +37,7 @@ class Pages {
   std::string model_label_;
   std::string_view css_version_, js_version_;
   PageTemplate layout_, home_, chat_item_, chat_, message_, notice_, error_;
+  mutable MarkdownCache markdown_;  // rendered content of stored messages
 };
 
 }  // namespace parley::services::ui

@@ -1,7 +1,7 @@
 // `parley ui`: the web UI alone, over db-api and an OpenAI-compatible lm-api (microservice topology).
 //
-//   SESSION_KEY=... PARLEY_SERVICE_TOKEN=... parley ui --port 8080 \
-//       --db-api http://db-api:8081 --lm-api http://lm-api:8082
+//   SESSION_KEY=... PARLEY_SERVICE_TOKEN=... parley ui --port 8080
+//       --db-api http://db-api:8081 --lm-api http://lm-api:8082      (one line)
 //
 // Refuses to start (exit 2, saying why) without SESSION_KEY/SESSION_KEYS (replicas must share it)
 // or without PARLEY_SERVICE_TOKEN (db-api always checks it).
