@@ -78,8 +78,9 @@ TEST(PlanProfile, Shapes) {
   EXPECT_EQ(spike.users_at(15), 4);
 }
 
-// Two fixed replicas (min = max), 10 users, 5 s per request: 2 requests arrive per second and 10
-// are in service from t = 4 on; never a queue, every TTFT is the base.
+// Two fixed replicas (min = max), 10 users, 5 s per request, closed loop: the 10 requests sent at
+// t=0 are admitted at once, finish at t=5, and the users send 10 more then, and so on. Never a
+// queue; every TTFT is the base.
 TEST(PlanSimulation, FixedReplicasSteadyLoadNeverQueue) {
   ScaleRule rule{.target = 5, .polling_s = 15, .cooldown_s = 300, .min_replicas = 2, .max_replicas = 2,
                  .cold_start_s = 10, .replica_limit = 10};
@@ -88,53 +89,54 @@ TEST(PlanSimulation, FixedReplicasSteadyLoadNeverQueue) {
   SimResult r = simulate(rule, profile, work);
   ASSERT_EQ(r.ticks.size(), 30u);
   for (const SimTick& k : r.ticks) {
-    EXPECT_DOUBLE_EQ(k.arrivals, 2);
-    EXPECT_DOUBLE_EQ(k.admitted, 2);
+    bool batch = static_cast<int>(k.t) % 5 == 0;
+    EXPECT_DOUBLE_EQ(k.arrivals, batch ? 10 : 0) << k.t;
+    EXPECT_DOUBLE_EQ(k.admitted, batch ? 10 : 0) << k.t;
+    EXPECT_DOUBLE_EQ(k.completed, batch && k.t > 0 ? 10 : 0) << k.t;
     EXPECT_DOUBLE_EQ(k.queued, 0);
+    EXPECT_DOUBLE_EQ(k.in_service, 10);
     EXPECT_EQ(k.ready, 2);
-    EXPECT_DOUBLE_EQ(k.ttft_mean, 0.25);
-    EXPECT_DOUBLE_EQ(k.in_service, std::min(10.0, 2 * (k.t + 1)));
+    if (batch) EXPECT_DOUBLE_EQ(k.ttft_mean, 0.25);
   }
   EXPECT_DOUBLE_EQ(r.replica_seconds, 60);
   EXPECT_DOUBLE_EQ(r.waited, 0);
   EXPECT_DOUBLE_EQ(r.ttft_mean, 0.25);
 }
 
-// Scale from zero: the first poll (t=0) sees 2 queued -> 1 replica, ready at t=20; the poll at
-// t=10 sees 22 -> 3. At t=20 the queue holds 42 (21 ticks x 2) and the single ready replica takes
-// 10 (limit): the cohorts of t=0..4, which waited 20..16 s (mean 18, +0.5 base). The poll at t=20
-// sees 32 queued + 10 in service -> ceil(4.2) = 5 (the maximum). At t=30 the 10 admitted at t=25
-// finish and 3 replicas take 30 of the 42 queued.
+// Scale from zero: 25 users send 25 requests at t=0; the poll at t=0 sees 25 -> ceil(25/10) = 3,
+// but max is 2, so 2 replicas start, ready at t=20 (cold start). There the 2 replicas take 20
+// (limit 10 each), which waited 20 s (TTFT 20 + 0.5 base); 5 stay queued. At t=25 those 20 finish
+// and their users send 20 more: 25 queued, 20 admitted: the 5 old ones (waited 25 s) and 15 new
+// ones (0 s): mean TTFT (5 x 25) / 20 + 0.5 = 6.75; 5 queued again: the steady state.
 TEST(PlanSimulation, ScaleFromZeroWaitsForPollAndColdStart) {
-  ScaleRule rule{.target = 10, .polling_s = 10, .cooldown_s = 300, .min_replicas = 0, .max_replicas = 5,
+  ScaleRule rule{.target = 10, .polling_s = 10, .cooldown_s = 300, .min_replicas = 0, .max_replicas = 2,
                  .cold_start_s = 20, .replica_limit = 10};
-  Profile profile{.kind = "steady", .users = 10, .duration_s = 40};
+  Profile profile{.kind = "steady", .users = 25, .duration_s = 40};
   Workload work{.service_s = 5, .active = 1, .base_ttft = [](double) { return 0.5; }};
   SimResult r = simulate(rule, profile, work);
-  EXPECT_EQ(r.ticks[0].desired, 1);
-  EXPECT_EQ(r.ticks[0].starting, 1);
-  EXPECT_EQ(r.ticks[10].desired, 3);
-  EXPECT_DOUBLE_EQ(r.ticks[19].queued, 40);
+  EXPECT_DOUBLE_EQ(r.ticks[0].arrivals, 25);
+  EXPECT_EQ(r.ticks[0].desired, 2);
+  EXPECT_EQ(r.ticks[0].starting, 2);
+  EXPECT_DOUBLE_EQ(r.ticks[1].arrivals, 0);  // nobody sends a second request while waiting
+  EXPECT_DOUBLE_EQ(r.ticks[19].queued, 25);
   EXPECT_EQ(r.ticks[19].ready, 0);
-  EXPECT_EQ(r.ticks[19].starting, 3);
   const SimTick& k20 = r.ticks[20];
-  EXPECT_EQ(k20.ready, 1);
-  EXPECT_DOUBLE_EQ(k20.admitted, 10);
+  EXPECT_EQ(k20.ready, 2);
+  EXPECT_DOUBLE_EQ(k20.admitted, 20);
   EXPECT_DOUBLE_EQ(k20.wait_max, 20);
-  EXPECT_DOUBLE_EQ(k20.ttft_mean, 18.5);
-  EXPECT_DOUBLE_EQ(k20.queued, 32);
-  EXPECT_EQ(k20.desired, 5);
-  EXPECT_EQ(k20.ready + k20.starting, 5);
-  EXPECT_DOUBLE_EQ(r.ticks[21].admitted, 0);  // the one replica is full
-  const SimTick& k30 = r.ticks[30];
-  EXPECT_EQ(k30.ready, 3);
-  EXPECT_DOUBLE_EQ(k30.admitted, 30);
-  EXPECT_DOUBLE_EQ(k30.queued, 12);
-  EXPECT_EQ(r.max_replicas, 5);
-  // Billing: 1 starting replica for ticks 0..9, 3 for ticks 10..19.
-  double first20 = 0;
-  for (int i = 0; i < 20; ++i) first20 += r.ticks[i].ready + r.ticks[i].starting;
-  EXPECT_DOUBLE_EQ(first20, 40);
+  EXPECT_DOUBLE_EQ(k20.ttft_mean, 20.5);
+  EXPECT_DOUBLE_EQ(k20.queued, 5);
+  const SimTick& k25 = r.ticks[25];
+  EXPECT_DOUBLE_EQ(k25.completed, 20);
+  EXPECT_DOUBLE_EQ(k25.arrivals, 20);
+  EXPECT_DOUBLE_EQ(k25.admitted, 20);
+  EXPECT_DOUBLE_EQ(k25.wait_max, 25);
+  EXPECT_DOUBLE_EQ(k25.ttft_mean, 6.75);
+  EXPECT_DOUBLE_EQ(k25.queued, 5);
+  EXPECT_EQ(r.max_replicas, 2);
+  EXPECT_DOUBLE_EQ(r.max_queue, 25);
+  // Billing: 2 starting replicas for ticks 0..19, then 2 ready.
+  EXPECT_DOUBLE_EQ(r.replica_seconds, 80);
 }
 
 // A 20 s burst of 10 users (1 s requests, target 5): 2 replicas from the first poll (cold start 0:
@@ -149,16 +151,18 @@ TEST(PlanSimulation, ScaleDownOnlyAfterTheCooldownAndToZero) {
   EXPECT_EQ(r.ticks[0].ready, 0);
   EXPECT_EQ(r.ticks[0].starting, 2);
   EXPECT_EQ(r.ticks[1].ready, 2);
-  EXPECT_DOUBLE_EQ(r.ticks[1].admitted, 20);
+  EXPECT_DOUBLE_EQ(r.ticks[1].admitted, 10);
   EXPECT_DOUBLE_EQ(r.ticks[1].wait_max, 1);
+  EXPECT_DOUBLE_EQ(r.ticks[2].admitted, 10);
+  EXPECT_DOUBLE_EQ(r.ticks[2].wait_max, 0);
   EXPECT_DOUBLE_EQ(r.ticks[20].in_service, 0);
   EXPECT_EQ(r.ticks[20].desired, 0);
   EXPECT_EQ(r.ticks[69].ready, 2);
   EXPECT_EQ(r.ticks[70].ready, 0);
   EXPECT_EQ(r.ticks[99].ready, 0);
   EXPECT_DOUBLE_EQ(r.replica_seconds, 2 + 69 * 2);
-  EXPECT_DOUBLE_EQ(r.waited, 10);  // the 10 that arrived at t=0
-  EXPECT_DOUBLE_EQ(r.max_queue, 10);  // queues are read at the end of a tick: 10 after t=0, 0 after t=1
+  EXPECT_DOUBLE_EQ(r.waited, 10);  // the 10 sent at t=0
+  EXPECT_DOUBLE_EQ(r.max_queue, 10);  // read at the end of a tick: 10 after t=0, 0 after t=1
 }
 
 // The base TTFT is read at the concurrency per replica after admission.
@@ -167,8 +171,9 @@ TEST(PlanSimulation, BaseTtftFollowsConcurrencyPerReplica) {
   Profile profile{.kind = "steady", .users = 8, .duration_s = 10};
   Workload work{.service_s = 2, .active = 1, .base_ttft = [](double per_replica) { return per_replica / 10; }};
   SimResult r = simulate(rule, profile, work);
-  EXPECT_DOUBLE_EQ(r.ticks[0].ttft_mean, 0.2);  // 4 in service / 2 replicas
-  EXPECT_DOUBLE_EQ(r.ticks[5].ttft_mean, 0.4);  // 8 / 2
+  EXPECT_DOUBLE_EQ(r.ticks[0].ttft_mean, 0.4);  // 8 in service / 2 replicas
+  Profile more{.kind = "steady", .users = 12, .duration_s = 10};
+  EXPECT_DOUBLE_EQ(simulate(rule, more, work).ticks[0].ttft_mean, 0.6);  // 12 / 2
 }
 
 TEST(PlanPrices, DefaultsAndEdits) {

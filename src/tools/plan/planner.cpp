@@ -165,7 +165,9 @@ SimResult simulate(const ScaleRule& rule, const Profile& profile, const Workload
     }
     // 2. arrivals
     k.users = profile.users_at(t);
-    k.arrivals = k.users * work.active / service;
+    // Closed loop: every active user keeps one request outstanding (queued or in service), so
+    // users whose request finished send the next one, and nobody sends a second while waiting.
+    k.arrivals = std::max(0.0, k.users * work.active - (queued + in_service));
     if (k.arrivals > 0) {
       queue.push_back({t, k.arrivals});
       queued += k.arrivals;

@@ -77,8 +77,8 @@ struct Profile {
 };
 
 struct Workload {
-  double service_s = 1;         // time one request holds a replica
-  double active = 1;            // requests in flight per user while the load is on
+  double service_s = 1;         // time one request holds a replica (rounded to whole ticks)
+  double active = 1;            // requests outstanding per user (1: no think time)
   // Time to first token when admitted at this many concurrent requests per replica (no queueing).
   std::function<double(double per_replica)> base_ttft = [](double) { return 0.0; };
 };
@@ -99,7 +99,8 @@ struct SimResult {
 
 // Each tick t = 0, 1, ... < duration:
 //   1. requests whose service ends at t complete; replicas whose cold start ends at t become ready;
-//   2. users(t) * active / service_s requests arrive and join the FIFO queue;
+//   2. closed loop: users(t) * active requests are wanted outstanding; as many arrive as are
+//      missing (queued + in service below that level) and join the FIFO queue;
 //   3. the queue is admitted while ready replicas have room (replica_limit each, unlimited if 0);
 //      an admitted request waited t - arrival and ends at t + service_s;
 //   4. when t is a multiple of polling_s the scaler reads queued + in service, desired =
