@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2153  # NAME and the other settings come from common.sh
 # Deploys Parley to Azure Container Apps, as the original app was deployed:
 #   resource group -> VNET with a Container Apps subnet and a PostgreSQL subnet -> Key Vault with
 #   generated secrets -> user-assigned identity (reads the vault, pulls from the registry) ->
@@ -15,7 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-# shellcheck source=common.sh disable=SC2153
+# shellcheck source=deploy/azure/common.sh
 source "$here/common.sh"
 parse_common_args "$@"
 

@@ -5,7 +5,7 @@
 # Usage: deploy/azure/teardown.sh [--dry-run] [--purge] [--yes]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=common.sh disable=SC2153
+# shellcheck source=deploy/azure/common.sh
 source "$here/common.sh"
 purge=0
 yes=0
