@@ -242,9 +242,9 @@ TEST(Sampler, PenaltiesChangeExactlyTheSeenTokens) {
   EXPECT_EQ(none.sample(std::vector<float>{1.0f, 0.9f}), 0);
 }
 
-// Every configuration costs less per token than one full sort of the vocabulary would (timed here,
-// on the same machine and load, as the yardstick), and the absolute figures are printed.
-TEST(Sampler, FasterThanAFullSortOnAQwenSizedVocabulary) {
+// Prints the cost per token of each configuration next to one full sort of the vocabulary (the
+// yardstick). Printed, not asserted: performance lives in benchmarks, not in timed tests.
+TEST(Sampler, CostPerTokenOnAQwenSizedVocabulary) {
   const auto logits = random_logits(kQwenVocab, 6, 2.0f);
   const auto ms_per = [](int n, auto&& fn) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -281,8 +281,7 @@ TEST(Sampler, FasterThanAFullSortOnAQwenSizedVocabulary) {
     Sampler s(params, kQwenVocab);
     for (int i = 0; i < 256; ++i) s.accept(i * 7);
     const double ms = ms_per(20, [&] { s.accept(s.sample(logits)); });
-    std::printf("sample, vocab %d, %s: %.3f ms/token\n", kQwenVocab, name, ms);
-    EXPECT_LT(ms, sort_ms) << name;
+    std::printf("sample, vocab %d, %s: %.3f ms/token (full sort %.3f ms)\n", kQwenVocab, name, ms, sort_ms);
   }
 }
 

@@ -239,7 +239,7 @@ std::string long_text(size_t n_words) {
   return s;
 }
 
-TEST(Tokenizer, LongInputsAreFast) {
+TEST(Tokenizer, LongInputsRoundTrip) {
   const std::string text = long_text(40000);  // ~250 KB, ~70k tokens
   const std::string one_word(50000, 'a');     // one pre-tokenizer word: the merge heap's worst case
   for (const char* name : {"qwen2-reconstructed", "llama-bpe-reconstructed", "llama-spm"}) {
@@ -253,8 +253,7 @@ TEST(Tokenizer, LongInputsAreFast) {
     const double s2 = std::chrono::duration<double>(t2 - t1).count();
     std::printf("%s: %zu bytes -> %zu tokens in %.1f ms (%.2f MB/s); 50000 x 'a' -> %zu tokens in %.1f ms\n",
                 name, text.size(), ids.size(), s1 * 1e3, text.size() / s1 / 1e6, ids2.size(), s2 * 1e3);
-    EXPECT_LT(s1, 2.0);
-    EXPECT_LT(s2, 2.0);
+    // Speed is printed, not asserted (performance lives in benchmarks, not timed tests).
     std::string expect = tok.vocab().model == VocabModel::spm ? " " + text : text;
     EXPECT_EQ(tok.decode(ids), expect);
   }
