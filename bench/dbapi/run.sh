@@ -67,12 +67,25 @@ echo "db-api $base (pid $api_pid) on PostgreSQL :$pg_port; chat $chat_id with $(
   python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))') messages; $(nproc) CPUs"
 
 rss() { grep -E 'VmRSS|VmHWM' "/proc/$api_pid/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
+# CPU seconds (user+system) used so far by db-api and by all PostgreSQL processes: with the machine
+# shared, requests per CPU-second is the figure that does not depend on what else runs.
+cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_cpu() { local t=0; for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(cpu_of "$p"))); done; echo $t; }
+hz=$(getconf CLK_TCK)
 ulimit -n 65536 2>/dev/null || true
 echo "RSS before: $(rss)"
 run() {
-  echo; echo "== wrk -t$wrk_threads -c$1 -d$duration --latency $2"
-  wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base" | sed 's/^/   /'
+  echo; echo "== wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
+  local a0 p0 out n a1 p1
+  a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
+  out="$(wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base")"
+  a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
+  echo "$out" | sed 's/^/   /'
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "   db-api $(rss)"
+  awk -v n="$n" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" 'BEGIN {
+    printf "   CPU: db-api %.2f s, postgres %.2f s for %d requests = %.0f us db-api + %.0f us postgres per request\n",
+      a/hz, p/hz, n, 1e6*a/hz/n, 1e6*p/hz/n }'
 }
 run 100 get_chat.lua
 run 100 post_message.lua

@@ -43,14 +43,33 @@ TimeMs now_ms() {
 }
 
 std::string format_time(TimeMs ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  int millis = static_cast<int>(ms - static_cast<int64_t>(seconds) * 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  // Civil date from days since the epoch (Howard Hinnant's algorithm); no locale, no printf.
+  int64_t days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
+  int64_t rem = ms - days * 86'400'000;  // [0, 86'400'000)
+  int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
+  auto hour = static_cast<unsigned>(rem / 3'600'000), minute = static_cast<unsigned>(rem / 60'000 % 60);
+  auto second = static_cast<unsigned>(rem / 1000 % 60), millis = static_cast<unsigned>(rem % 1000);
+  if (year < 0 || year > 9999) return "0000-01-01T00:00:00.000Z";  // outside RFC 3339's range
+  char buf[25] = "0000-00-00T00:00:00.000Z";
+  auto put = [&](int pos, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) buf[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(year), 4);
+  put(5, month, 2);
+  put(8, day, 2);
+  put(11, hour, 2);
+  put(14, minute, 2);
+  put(17, second, 2);
+  put(20, millis, 3);
+  return std::string(buf, 24);
 }
 
 std::optional<TimeMs> parse_time(std::string_view t) {

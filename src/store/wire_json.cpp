@@ -2,6 +2,9 @@
 
 #include <boost/json/array.hpp>
 
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
 #include <initializer_list>
 
 #include "store/ids.hpp"
@@ -107,7 +110,148 @@ json::value optional_string(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
 
+void append_key(std::string& out, std::string_view key) {
+  out.push_back('"');
+  out.append(key);
+  out.append("\":");
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, ptr);
+}
+
+void append_optional(std::string& out, const std::optional<std::string>& s) {
+  if (s)
+    append_json_string(out, *s);
+  else
+    out.append("null");
+}
+
+void append_chat_fields(std::string& out, const Chat& c) {
+  append_key(out, "id");
+  append_json_string(out, c.id);
+  out.append(",\"number\":");
+  append_int(out, c.number);
+  out.append(",\"owner\":");
+  append_json_string(out, c.owner);
+  out.append(",\"username\":");
+  append_optional(out, c.username);
+  out.append(",\"title\":");
+  append_json_string(out, c.title);
+  out.append(",\"system_prompt\":");
+  append_json_string(out, c.system_prompt);
+  out.append(",\"settings\":");
+  out.append(json::serialize(c.settings));
+  out.append(",\"created_at\":\"");
+  out.append(format_time(c.created_at));
+  out.append("\",\"updated_at\":\"");
+  out.append(format_time(c.updated_at));
+  out.push_back('"');
+}
+
+void append_message(std::string& out, const Message& m) {
+  out.push_back('{');
+  append_key(out, "id");
+  append_json_string(out, m.id);
+  out.append(",\"number\":");
+  append_int(out, m.number);
+  out.append(",\"chat_id\":");
+  append_json_string(out, m.chat_id);
+  out.append(",\"role\":\"");
+  out.append(to_string(m.role));
+  out.append("\",\"content\":");
+  append_json_string(out, m.content);
+  out.append(",\"status\":\"");
+  out.append(to_string(m.status));
+  out.append("\",\"created_at\":\"");
+  out.append(format_time(m.created_at));
+  out.append("\",\"prompt_tokens\":");
+  append_int(out, m.prompt_tokens);
+  out.append(",\"completion_tokens\":");
+  append_int(out, m.completion_tokens);
+  out.append(",\"finish_reason\":");
+  append_json_string(out, m.finish_reason);
+  out.append(",\"client_key\":");
+  append_optional(out, m.client_key);
+  out.push_back('}');
+}
+
 }  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of bytes copied as they are
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+std::string render_json(const Chat& chat) {
+  std::string out;
+  out.reserve(256 + chat.title.size() + chat.system_prompt.size());
+  out.push_back('{');
+  append_chat_fields(out, chat);
+  out.push_back('}');
+  return out;
+}
+
+std::string render_json(const Message& message) {
+  std::string out;
+  out.reserve(320 + message.content.size());
+  append_message(out, message);
+  return out;
+}
+
+std::string render_json(const ChatWithMessages& c) {
+  size_t size = 320 + c.chat.title.size() + c.chat.system_prompt.size();
+  for (const auto& m : c.messages) size += 320 + m.content.size() + m.content.size() / 8;
+  std::string out;
+  out.reserve(size);
+  out.push_back('{');
+  append_chat_fields(out, c.chat);
+  out.append(",\"messages\":[");
+  for (size_t i = 0; i < c.messages.size(); ++i) {
+    if (i) out.push_back(',');
+    append_message(out, c.messages[i]);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string render_json(const ChatPage& page) {
+  std::string out;
+  out.reserve(64 + 320 * page.chats.size());
+  out.append("{\"chats\":[");
+  for (size_t i = 0; i < page.chats.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back('{');
+    append_chat_fields(out, page.chats[i]);
+    out.push_back('}');
+  }
+  out.append("],\"next_cursor\":");
+  append_optional(out, page.next_cursor);
+  out.push_back('}');
+  return out;
+}
 
 json::object to_json(const Chat& c) {
   return json::object{{"id", c.id},

@@ -24,6 +24,16 @@ boost::json::object to_json(const Message& message);
 boost::json::object to_json(const ChatWithMessages& chat);
 boost::json::object to_json(const ChatPage& page);
 
+// The same documents written straight into a string (no JSON tree: the hot path of db-api; one
+// allocation-amortized pass). Identical JSON to serialize(to_json(x)) up to key order/escaping.
+std::string render_json(const Chat& chat);
+std::string render_json(const Message& message);
+std::string render_json(const ChatWithMessages& chat);
+std::string render_json(const ChatPage& page);
+
+// Appends s as a JSON string literal; copies runs of bytes that need no escape at once.
+void append_json_string(std::string& out, std::string_view s);
+
 // Request bodies (POST /v1/chats, POST .../messages, PATCH ...).
 Result<NewChat> parse_new_chat(const boost::json::object& body);
 Result<NewMessage> parse_new_message(const boost::json::object& body);

@@ -25,6 +25,7 @@
 #include "store/chat_store.hpp"
 #include "store/validation.hpp"
 #include "support/async_runner.hpp"
+#include "support/utf8_sampler.hpp"
 
 namespace parley::test {
 
@@ -68,15 +69,6 @@ class ChatStoreContract : public testing::TestWithParam<ContractBackend> {
   AsyncRunner rt_{2};
   std::shared_ptr<store::ChatStore> store_;
 };
-
-inline std::string utf8_sampler() {
-  // ASCII, Latin-1, Greek, CJK, RTL (Hebrew, Arabic), combining marks, ZWJ emoji sequence,
-  // astral plane, U+0000, U+FFFF-adjacent (U+FFFD), and JSON/SQL specials.
-  return std::string("plain ascii; ") + "caf\xc3\xa9 \xce\xb1\xce\xb2\xce\xb3 \xe4\xb8\xad\xe6\x96\x87 " +
-         "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 e\xcc\x81 " +
-         "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb \xf0\x9f\x98\x80 \xf0\x90\x8d\x88 " + std::string(1, '\0') +
-         " \xef\xbf\xbd \xf4\x8f\xbf\xbf '\"\\ ; DROP TABLE chats; -- \n\t\r end";
-}
 
 TEST_P(ChatStoreContract, CreateThenGetReturnsEveryField) {
   auto me = owner();
@@ -142,6 +134,12 @@ TEST_P(ChatStoreContract, MessagesComeBackInOrderWithEveryField) {
   EXPECT_EQ(last.finish_reason, "length");
   EXPECT_EQ(last.client_key, std::optional<std::string>("key-full"));
   EXPECT_GE(got->chat.updated_at, got->chat.created_at);
+  // A chat's updated_at covers its last message, in get and in list.
+  EXPECT_GE(got->chat.updated_at, last.created_at);
+  auto page = run(store_->list_chats(me, {}));
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->chats.size(), 1u);
+  EXPECT_EQ(page->chats[0].updated_at, got->chat.updated_at);
 }
 
 TEST_P(ChatStoreContract, CreateWithMessagesStoresThemAtomically) {

@@ -44,7 +44,7 @@ struct V1 {
 template <typename T>
 Response render(int status, const Result<T>& r) {
   if (!r) return Response::error(r.error());
-  return net::json_response(status, store::wire::to_json(r.value()));
+  return Response::json(status, store::wire::render_json(r.value()));
 }
 
 std::optional<int64_t> parse_int(std::string_view s) {
@@ -126,7 +126,7 @@ void add_v1_routes(net::Router& router, store::ChatStore& store, std::string ser
     if (!in) co_return Response::error(in.error());
     auto r = co_await api->store->append_message(owner, std::string(req.param("id")), std::move(in.value()));
     if (!r) co_return Response::error(r.error());
-    co_return net::json_response(r->created ? 201 : 200, store::wire::to_json(r->message));
+    co_return Response::json(r->created ? 201 : 200, store::wire::render_json(r->message));
   });
 
   router.patch("/v1/chats/{id}/messages/{mid}", [api](Request& req) -> asio::awaitable<Response> {

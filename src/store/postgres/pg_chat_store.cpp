@@ -166,6 +166,7 @@ ChatStore::Async<ChatWithMessages> PostgresChatStore::do_get_chat(const std::str
     if (!r.is_null(0, 9)) {
       out.messages.reserve(static_cast<size_t>(r.rows()));
       for (int i = 0; i < r.rows(); ++i) out.messages.push_back(read_message(r, i, 9, out.chat.id));
+      out.chat.updated_at = std::max(out.chat.updated_at, out.messages.back().created_at);
     }
     co_return out;
   };

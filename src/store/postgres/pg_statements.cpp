@@ -21,7 +21,9 @@ const PreparedStatement kStatements[] = {
      "RETURNING number",
      {kText, kInt8, kText, kBytea, kText, kInt8, kInt8, kInt8, kText, kText}},
     {kListChats,
-     "SELECT " PG_CHAT_COLUMNS " FROM chats WHERE owner = $1 AND ($2::int8 IS NULL OR number < $2) "
+     "SELECT number, id, owner, username, title, system_prompt, settings, created_at, "
+     "GREATEST(updated_at, COALESCE((SELECT m.created_at FROM messages m WHERE m.chat_number = chats.number "
+     "ORDER BY m.number DESC LIMIT 1), 0)) FROM chats WHERE owner = $1 AND ($2::int8 IS NULL OR number < $2) "
      "AND ($3::int8 IS NULL OR number = $3) AND ($4::text IS NULL OR username = $4) "
      "ORDER BY number DESC LIMIT $5",
      {kText, kInt8, kInt8, kText, kInt8}},
@@ -54,9 +56,7 @@ const PreparedStatement kStatements[] = {
      "  completion_tokens, finish_reason, client_key) "
      "  SELECT $3, c.number, $4, $5, $6, $7, $8, $9, $11, $10 FROM c WHERE NOT EXISTS (SELECT 1 FROM existing) "
      "  ON CONFLICT (chat_number, client_key) WHERE client_key IS NOT NULL DO NOTHING "
-     "  RETURNING " PG_MESSAGE_COLUMNS ", chat_number), "
-     "touch AS (UPDATE chats SET updated_at = GREATEST(updated_at, $7) "
-     "  WHERE number IN (SELECT chat_number FROM ins)) "
+     "  RETURNING " PG_MESSAGE_COLUMNS ", chat_number) "
      "SELECT x.* FROM c LEFT JOIN (SELECT true AS created, " PG_MESSAGE_COLUMNS " FROM ins "
      "  UNION ALL SELECT false, * FROM existing) x ON true",
      {kText, kText, kText, kText, kBytea, kText, kInt8, kInt8, kInt8, kText, kText}},

@@ -2,6 +2,9 @@
 // Column order of a chat: number, id, owner, username, title, system_prompt, settings, created_at,
 // updated_at. Of a message: number, id, role, content, status, created_at, prompt_tokens,
 // completion_tokens, finish_reason, client_key.
+// Appending a message does not write the chat row (100 writers to one chat would queue on its row
+// lock and pile up dead row versions); a chat's updated_at as read is the later of its own and its
+// last message's created_at.
 #pragma once
 
 #include <span>

@@ -200,7 +200,10 @@ ChatStore::Async<Chat> SqliteChatStore::do_create_chat(const std::string& owner,
 
 ChatStore::Async<ChatPage> SqliteChatStore::do_list_chats(const std::string& owner, ListChatsQuery q) {
   auto job = [&](SqliteDb& db) -> Result<ChatPage> {
-    auto st = db.prepare("SELECT " CHAT_COLUMNS " FROM chats WHERE owner = ?1 AND (?2 IS NULL OR number < ?2) "
+    auto st = db.prepare("SELECT number, id, owner, username, title, system_prompt, settings, created_at, "
+                         "max(updated_at, coalesce((SELECT m.created_at FROM messages m WHERE m.chat_number = "
+                         "chats.number ORDER BY m.number DESC LIMIT 1), 0)) "
+                         "FROM chats WHERE owner = ?1 AND (?2 IS NULL OR number < ?2) "
                          "AND (?3 IS NULL OR number = ?3) AND (?4 IS NULL OR username = ?4) "
                          "ORDER BY number DESC LIMIT ?5");
     st.bind(1, owner);
@@ -228,6 +231,8 @@ ChatStore::Async<ChatWithMessages> SqliteChatStore::do_get_chat(const std::strin
     st.bind(1, out.chat.number);
     while (st.step()) out.messages.push_back(read_message(st, out.chat.id));
     tx.commit();
+    // Appends do not write the chat row (see pg_statements.hpp); the last message counts.
+    if (!out.messages.empty()) out.chat.updated_at = std::max(out.chat.updated_at, out.messages.back().created_at);
     return out;
   };
   co_return std::move(*co_await with_db<ChatWithMessages>(job));
@@ -284,7 +289,6 @@ ChatStore::Async<AppendResult> SqliteChatStore::do_append_message(const std::str
     }
     TimeMs now = now_ms();
     AppendResult out{insert_message(db, chat_number, chat_id, std::move(in), now), true};
-    touch_chat(db, chat_number, now);
     tx.commit();
     return out;
   };
