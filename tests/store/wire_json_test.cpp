@@ -34,7 +34,7 @@ ChatWithMessages sample() {
     m.prompt_tokens = i;
     m.completion_tokens = 2 * i;
     m.finish_reason = i ? "stop" : "";
-    if (i) m.client_key = "k" + std::to_string(i);
+    if (i) m.client_key = std::string("k").append(std::to_string(i));
     c.messages.push_back(m);
   }
   return c;
