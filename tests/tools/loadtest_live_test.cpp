@@ -133,6 +133,27 @@ TEST(LoadtestLive, LmScenarioRequestsAndTokensAgreeWithLmApiMetrics) {
   EXPECT_GT(g.itl_s.count, 0u);
 }
 
+TEST(LoadtestLive, SecondInterruptCutsRunningStreams) {
+  LiveService lm("lm-api", {"--model", kModel, "--threads", "1", "--ctx", "2048", "--slots", "4"});
+  LoadOptions o = quick(lm.url(), "lm", 2, 60);
+  o.prompt_tokens = 5;
+  o.max_tokens = 1800;  // seconds of generation per stream
+  o.drain_s = 600;
+  LoadRun run(o);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    run.interrupt();  // users stop; the streams would get 600 s to finish
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    run.interrupt();  // ...but not after a second interrupt
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  Summary s = run.run(nullptr);
+  stopper.join();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+  EXPECT_EQ(s.cut_short, 2u);
+  EXPECT_EQ(s.overall.errors[static_cast<int>(ErrorKind::broken_stream)], 0u);  // cut, not broken
+}
+
 TEST(LoadtestLive, LmMultiTurnReportsTtftPerTurn) {
   LiveService lm("lm-api", {"--model", kModel, "--threads", "1", "--ctx", "512", "--slots", "4"});
   auto before = lm.metrics();

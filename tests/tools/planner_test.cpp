@@ -14,6 +14,8 @@ LoadPoint point(const std::string& role, int users, double p99, double error_rat
   p.users = users;
   p.latency_p99_s = p99;
   p.latency_mean_s = p99 / 2;
+  p.has_request_latency = true;
+  p.request_p99_s = p99;
   p.error_rate = error_rate;
   p.requests_per_s = 100;
   p.think_s = think;
@@ -96,7 +98,9 @@ TEST(PlanSimulation, FixedReplicasSteadyLoadNeverQueue) {
     EXPECT_DOUBLE_EQ(k.queued, 0);
     EXPECT_DOUBLE_EQ(k.in_service, 10);
     EXPECT_EQ(k.ready, 2);
-    if (batch) EXPECT_DOUBLE_EQ(k.ttft_mean, 0.25);
+    if (batch) {
+      EXPECT_DOUBLE_EQ(k.ttft_mean, 0.25);
+    }
   }
   EXPECT_DOUBLE_EQ(r.replica_seconds, 60);
   EXPECT_DOUBLE_EQ(r.waited, 0);

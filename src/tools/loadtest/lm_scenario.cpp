@@ -16,6 +16,7 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 asio::awaitable<StreamOutcome> stream_sse(RunContext& ctx, std::string endpoint, ClientRequest request,
                                           const std::function<bool(const net::SseEvent&, bool&)>& on_event) {
   StreamOutcome out;
+  ctx.recorder.mark_stream(endpoint);
   auto begin = Clock::now();
   std::unique_ptr<net::ResponseBody> body;
   try {

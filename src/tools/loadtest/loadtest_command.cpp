@@ -1,5 +1,6 @@
 #include "tools/loadtest/loadtest_command.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -49,8 +50,12 @@ int run(Args& a) {
     throw std::invalid_argument("the db scenario needs the service token: PARLEY_SERVICE_TOKEN or --token");
 
   auto run = std::make_shared<LoadRun>(o);
-  ShutdownSignals signals([run](int) { run->interrupt(); });
+  ShutdownSignals signals([run](int) {
+    run->interrupt();
+    std::fprintf(stderr, "\nparley loadtest: stopping; running requests may finish (--drain); interrupt again to cut them\n");
+  });
   Summary s = run->run(stderr);
+  o = run->options();  // with the seed it used
   RunExtras x{.cpu_s = run->cpu_seconds(), .connections = run->connections_opened(), .interrupted = signals.count() > 0};
   print_summary(stdout, o, s, x);
   if (!a.json_path.empty()) {
@@ -78,7 +83,7 @@ void register_loadtest_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--prompt-tokens", o.prompt_tokens, "lm: prompt length in tokens (about); chat: words per message")
       ->capture_default_str();
   cmd->add_option("--max-tokens", o.max_tokens, "lm: max_tokens of each request")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "Random seed (prompts, the db mix, think times)")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Random seed (prompts, the db mix, think times); 0 = random");
   cmd->add_option("--token", o.token, "Bearer token for db and lm (default: PARLEY_SERVICE_TOKEN)");
   cmd->add_option("--model", o.model, "lm: model name (default: the first of GET /v1/models)");
   cmd->add_option("--endpoint", o.endpoint, "lm: completions | chat (default: completions, chat when --turns > 1)")

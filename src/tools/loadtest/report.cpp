@@ -38,8 +38,8 @@ double mean_in_flight(const Summary& s) {
 }  // namespace
 
 void print_summary(std::FILE* out, const LoadOptions& o, const Summary& s, const RunExtras& x) {
-  std::fprintf(out, "\nscenario %s  url %s  users %d  elapsed %.1fs%s\n", o.scenario.c_str(), o.url.c_str(), o.users,
-               s.elapsed_s, x.interrupted ? "  (interrupted)" : "");
+  std::fprintf(out, "\nscenario %s  url %s  users %d  elapsed %.1fs  seed %llu%s\n", o.scenario.c_str(), o.url.c_str(),
+               o.users, s.elapsed_s, (unsigned long long)o.seed, x.interrupted ? "  (interrupted)" : "");
   std::fprintf(out, "%-32s %9s %9s %7s %7s %7s %7s %9s %9s %9s %9s\n", "endpoint", "requests", "req/s", "status",
                "timeout", "broken", "connect", "p50 ms", "p90 ms", "p99 ms", "max ms");
   auto row = [&](const std::string& name, const EndpointTotals& t, const Percentiles& p) {
@@ -131,6 +131,7 @@ std::string summary_json(const LoadOptions& o, const Summary& s, const RunExtras
   for (const auto& [name, v] : s.endpoints) eps[name] = endpoint_json(v.first, v.second);
   root["endpoints"] = std::move(eps);
   root["good_requests"] = s.good_requests;
+  root["request_latency_s"] = pct_json(s.request_latency);  // endpoints other than generation streams
   if (s.generation) {
     const GenerationSummary& g = *s.generation;
     json::array turns;

@@ -54,7 +54,7 @@ std::optional<ErrorKind> classify(const ClientError& e) {
 }
 
 struct LoadRun::State {
-  std::atomic<bool> interrupted{false};
+  std::atomic<int> interrupts{0};
   std::set<asio::steady_timer*> sleepers;  // loop thread only
 };
 
@@ -82,9 +82,10 @@ asio::awaitable<std::optional<net::ClientResponse>> RunContext::send(std::string
 LoadRun::LoadRun(LoadOptions options) : options_(std::move(options)), state_(std::make_shared<State>()) {}
 LoadRun::~LoadRun() = default;
 
-void LoadRun::interrupt() { state_->interrupted.store(true); }
+void LoadRun::interrupt() { state_->interrupts.fetch_add(1); }
 
 Summary LoadRun::run(std::FILE* progress) {
+  if (options_.seed == 0) options_.seed = (static_cast<uint64_t>(std::random_device{}()) << 20 | std::random_device{}()) + 1;
   const LoadOptions& o = options_;
   if (o.users < 1) throw std::invalid_argument("--users must be at least 1");
   if (o.duration_s <= 0) throw std::invalid_argument("--duration must be positive");
@@ -144,14 +145,15 @@ Summary LoadRun::run(std::FILE* progress) {
     bool cancelled_streams = false;
     while (true) {
       auto now = Clock::now();
-      if (!stop_at && (now >= deadline || state->interrupted.load())) {
+      if (!stop_at && (now >= deadline || state->interrupts.load() > 0)) {
         stop_at = now;
         ctx.stopping = true;
         for (auto* t : state->sleepers) t->cancel();
       }
       if (stop_at && active == 0) break;
       if (stop_at && !cancelled_streams &&
-          now - *stop_at >= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.drain_s))) {
+          (state->interrupts.load() > 1 ||
+           now - *stop_at >= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.drain_s)))) {
         for (auto* s : ctx.streams) s->cancel();
         cancelled_streams = true;
       }

@@ -36,7 +36,7 @@ struct LoadOptions {
   int turns = 1;                // lm/chat: messages per conversation
   int prompt_tokens = 200;      // lm: approximate prompt length; chat: message length (words)
   int max_tokens = 128;         // lm: "max_tokens"
-  uint64_t seed = 1;
+  uint64_t seed = 0;            // 0: a random one (reported), so runs never repeat prompts
   std::string token;            // Bearer token for db and lm
   std::string model;            // lm: "model" field ("" = ask /v1/models)
   std::string endpoint;         // lm: "completions" or "chat" ("" = completions for 1 turn, chat otherwise)
@@ -75,11 +75,14 @@ class LoadRun {
   ~LoadRun();
   // Runs to the end; prints the progress line to `progress` (may be null). Throws on bad options.
   Summary run(std::FILE* progress);
-  // Ends the run early from any thread (Ctrl-C): users stop, running requests get the drain time.
+  // Ends the run early from any thread (Ctrl-C): users stop, running requests get the drain time;
+  // a second call cancels the running streams at once.
   void interrupt();
   // Process CPU time the run used, seconds (the load generator's own cost).
   double cpu_seconds() const { return cpu_s_; }
   uint64_t connections_opened() const { return connections_; }
+  // The options as run (the seed resolved).
+  const LoadOptions& options() const { return options_; }
 
  private:
   struct State;

@@ -105,6 +105,10 @@ Summary Recorder::summarize(double elapsed_s, const Slo& slo) const {
     s.endpoints.emplace(name, std::make_pair(std::move(copy), p));
   }
   s.overall_latency = percentiles(s.overall.latency_s);
+  std::vector<double> plain;
+  for (const auto& [name, v] : s.endpoints)
+    if (!streams_.count(name)) plain.insert(plain.end(), v.first.latency_s.begin(), v.first.latency_s.end());
+  s.request_latency = percentiles(plain);
 
   if (!generations_.empty()) {
     GenerationSummary g;

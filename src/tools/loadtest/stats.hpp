@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,7 @@ struct Summary {
   std::optional<GenerationSummary> generation;
   uint64_t good_requests = 0;  // non-generation requests meeting the latency objective
   std::vector<TimelinePoint> timeline;
+  Percentiles request_latency;  // of the endpoints that are not streamed generations
   uint64_t cut_short = 0;      // streams still running when the run ended (not errors)
 };
 
@@ -97,6 +99,9 @@ class Recorder {
                std::optional<ErrorKind> error, int status);
   void generation(GenerationSample sample);
   void cut_short() { ++cut_short_; }
+  // Declares `endpoint` a streamed generation: its latency is the whole stream, so it is kept out
+  // of Summary::request_latency (what a latency objective for pages and API calls is about).
+  void mark_stream(std::string_view endpoint) { streams_.emplace(endpoint); }
 
   uint64_t requests() const { return total_requests_; }
   uint64_t errors() const { return total_errors_; }
@@ -118,6 +123,7 @@ class Recorder {
   std::vector<GenerationSample> generations_;
   std::vector<Bucket> buckets_;
   std::vector<double> recent_;
+  std::set<std::string, std::less<>> streams_;
   uint64_t total_requests_ = 0, total_errors_ = 0, total_tokens_ = 0, cut_short_ = 0;
 };
 

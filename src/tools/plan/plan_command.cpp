@@ -56,13 +56,14 @@ void print_levels(const std::vector<Capacity>& caps, const Objectives& o) {
   std::printf("Load levels (objectives: error rate <= %.2f%%", o.max_error_rate * 100);
   if (o.latency_p99_s > 0) std::printf(", latency p99 <= %.3gs", o.latency_p99_s);
   if (o.ttft_p99_s > 0) std::printf(", TTFT p99 <= %.3gs", o.ttft_p99_s);
-  std::printf(")\n%-7s %6s %9s %9s %6s %9s %9s %9s %9s %8s  %s\n", "role", "users", "in flight", "req/s", "err%",
-              "p50 ms", "p99 ms", "TTFT p50", "TTFT p99", "tok/s", "verdict");
+  std::printf(")\n%-7s %6s %9s %9s %6s %9s %11s %9s %9s %8s  %s\n", "role", "users", "in flight", "req/s", "err%",
+              "p50 ms", "req p99 ms", "TTFT p50", "TTFT p99", "tok/s", "verdict");
   for (const Capacity& c : caps)
     for (size_t i = 0; i < c.points.size(); ++i) {
       const LoadPoint& p = c.points[i];
-      std::printf("%-7s %6d %9.1f %9.1f %6.2f %9.2f %9.2f %9s %9s %8.1f  %s (%s)\n", p.role.c_str(), p.users, p.in_flight,
-                  p.requests_per_s, p.error_rate * 100, p.latency_p50_s * 1e3, p.latency_p99_s * 1e3,
+      std::printf("%-7s %6d %9.1f %9.1f %6.2f %9.2f %11s %9s %9s %8.1f  %s (%s)\n", p.role.c_str(), p.users, p.in_flight,
+                  p.requests_per_s, p.error_rate * 100, p.latency_p50_s * 1e3,
+                  p.has_request_latency ? std::to_string(p.request_p99_s * 1e3).substr(0, 7).c_str() : "-",
                   p.has_ttft ? (std::to_string(p.ttft_p50_s).substr(0, 6) + "s").c_str() : "-",
                   p.has_ttft ? (std::to_string(p.ttft_p99_s).substr(0, 6) + "s").c_str() : "-", p.output_tokens_per_s,
                   c.verdicts[i].c_str(), p.source.c_str());
@@ -83,7 +84,7 @@ int run(Args& a) {
   std::printf("\nScale-rule targets (concurrent requests per replica) and replicas for %.0f concurrent users"
               " (%.2f requests in flight per user at each role)\n",
               a.users, a.active);
-  std::printf("%-7s %8s %9s %9s %9s %9s\n", "role", "target", "at users", "req/s", "p99 ms", "replicas");
+  std::printf("%-7s %8s %9s %9s %9s %9s\n", "role", "target", "at users", "req/s", "TTFT p99", "replicas");
   std::map<std::string, int> peak;
   for (const Capacity& c : caps) {
     if (!c.best) {
@@ -92,8 +93,8 @@ int run(Args& a) {
     }
     int n = std::max(1, replicas_for(c, a.users, a.active));
     peak[c.role] = n;
-    std::printf("%-7s %8.0f %9d %9.1f %9.2f %9d\n", c.role.c_str(), c.target, c.best->users, c.best->requests_per_s,
-                c.best->latency_p99_s * 1e3, n);
+    std::printf("%-7s %8.0f %9d %9.1f %9s %9d\n", c.role.c_str(), c.target, c.best->users, c.best->requests_per_s,
+                c.best->has_ttft ? (std::to_string(c.best->ttft_p99_s).substr(0, 6) + "s").c_str() : "-", n);
   }
 
   std::map<std::string, double> autoscaled;

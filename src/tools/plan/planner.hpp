@@ -27,7 +27,9 @@ struct LoadPoint {
   double in_flight = 0;        // mean concurrent requests (Little's law)
   double requests_per_s = 0;
   double error_rate = 0;
-  double latency_mean_s = 0, latency_p50_s = 0, latency_p99_s = 0;
+  double latency_mean_s = 0, latency_p50_s = 0, latency_p99_s = 0;  // every request, streams included
+  bool has_request_latency = false;  // requests other than generation streams (pages, API calls)
+  double request_p99_s = 0;
   bool has_ttft = false;
   double ttft_mean_s = 0, ttft_p50_s = 0, ttft_p99_s = 0;
   double stream_mean_s = 0;    // mean whole-generation time
@@ -38,7 +40,7 @@ LoadPoint load_point_from_json(const std::string& text, const std::string& sourc
 std::string role_of_scenario(const std::string& scenario);
 
 struct Objectives {
-  double latency_p99_s = 0;  // 0: none
+  double latency_p99_s = 0;  // 0: none; for requests other than generation streams
   double ttft_p99_s = 0;     // 0: none (applies to results with generations)
   double max_error_rate = 0.01;
 };
