@@ -21,6 +21,7 @@
 
 #include "llm/quant/bandwidth.hpp"
 #include "llm/quant/kernels.hpp"
+#include "llm/quant/packed.hpp"
 
 namespace q = parley::llm::quant;
 using parley::llm::TensorType;
@@ -132,6 +133,30 @@ void bm_matmul(benchmark::State& state, TensorType t, int64_t rows, int64_t k, i
   q::set_isa(saved);
 }
 
+// The same product on packed weights (quant/packed.hpp), one thread; copies packed as above.
+void bm_packed(benchmark::State& state, TensorType t, int64_t rows, int64_t k, int64_t n) {
+  const Weights& w = weights(t, rows, k);
+  std::vector<q::PackedWeight> packed;
+  for (auto& c : w.copies) packed.push_back(q::pack_weight(t, c.get(), rows, k));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n * k));
+  for (auto& v : x) v = nd(rng);
+  std::vector<uint8_t> xq(q::activation_bytes(t, k, n));
+  q::quantize_activations(t, x.data(), k, n, xq.data());
+  std::vector<float> y(static_cast<size_t>(n * rows));
+  size_t c = 0;
+  for (auto _ : state) {
+    q::matmul_packed(packed[c], 0, rows, xq.data(), n, y.data(), rows);
+    c = (c + 1) % packed.size();
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(iters * static_cast<double>(w.bytes)));
+  state.counters["GFLOPS"] = benchmark::Counter(iters * 2.0 * rows * k * n / 1e9, benchmark::Counter::kIsRate);
+  state.counters["tok/s"] = benchmark::Counter(iters * static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+
 void bm_quantize_activations(benchmark::State& state, TensorType t, int64_t k, int64_t n) {
   std::vector<float> x(static_cast<size_t>(n * k), 0.5f);
   std::vector<uint8_t> xq(q::activation_bytes(t, k, n));
@@ -170,6 +195,15 @@ int register_all() {
           }
         }
     }
+  for (TensorType t : types) {
+    if (!q::packable(t)) continue;
+    for (auto [rows, k] : shapes)
+      for (int64_t n : {1, 64})
+        benchmark::RegisterBenchmark(("packed/" + std::string(parley::llm::type_info(t).name) + "/" + std::to_string(rows) +
+                                      "x" + std::to_string(k) + "/n" + std::to_string(n) + "/t1").c_str(),
+                                     bm_packed, t, rows, k, n)
+            ->UseRealTime();
+  }
   for (int64_t n : {1, 64, 512})
     benchmark::RegisterBenchmark(("quantize_activations/q8_0/k4864/n" + std::to_string(n)).c_str(), bm_quantize_activations,
                                  TensorType::Q8_0, 4864, n);

@@ -100,18 +100,25 @@ void Forward::matmul(std::initializer_list<std::pair<const Weight*, float*>> out
     pool_.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) { quantize(b, e); });
   }
 
+  // Rows of each weight rounded up to whole 16-row panels (packed weights start ranges on a panel).
+  auto padded = [](int64_t rows) { return (rows + quant::kPanelRows - 1) / quant::kPanelRows * quant::kPanelRows; };
   int64_t total_rows = 0;
-  for (auto& j : jobs) total_rows += j.w->rows;
+  for (auto& j : jobs) total_rows += padded(j.w->rows);
   pool_.run([&](int ith, int nth) {
-    // Contiguous share of the concatenated rows, in multiples of 8 rows for the kernels' tiles.
-    const int64_t per = ((total_rows + nth - 1) / nth + 7) / 8 * 8;
+    // Contiguous share of the concatenated rows, in whole panels.
+    const int64_t per = ((total_rows + nth - 1) / nth + quant::kPanelRows - 1) / quant::kPanelRows * quant::kPanelRows;
     int64_t begin = std::min(total_rows, per * ith), end = std::min(total_rows, begin + per);
     int64_t base = 0;
     for (auto& j : jobs) {
-      const int64_t r0 = std::max(begin, base) - base, r1 = std::min(end, base + j.w->rows) - base;
-      if (r0 < r1)
-        quant::matmul(j.w->type, j.w->data, cols, r0, r1, act + j.act_offset, n_tokens, j.y, j.w->rows);
-      base += j.w->rows;
+      const int64_t r0 = std::max(begin, base) - base;
+      const int64_t r1 = std::min({end - base, j.w->rows});
+      if (r0 < r1) {
+        if (j.w->packed)
+          quant::matmul_packed(*j.w->packed, r0, r1, act + j.act_offset, n_tokens, j.y, j.w->rows);
+        else
+          quant::matmul(j.w->type, j.w->data, cols, r0, r1, act + j.act_offset, n_tokens, j.y, j.w->rows);
+      }
+      base += padded(j.w->rows);
     }
   });
 }

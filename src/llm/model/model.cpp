@@ -1,6 +1,9 @@
 #include "llm/model/model.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include "llm/gguf/gguf_reader.hpp"
 #include "llm/quant/kernels.hpp"
@@ -47,11 +50,33 @@ class Binder {
   const gguf::GgufFile& f_;
 };
 
+// Packs every packable matrix (two threads: packing is ~1 s per GB).
+void pack_all(const std::vector<Weight*>& ws) {
+  std::vector<Weight*> todo;
+  for (Weight* w : ws)
+    if (*w && quant::packable(w->type)) todo.push_back(w);
+  auto work = [&](size_t first) {
+    for (size_t i = first; i < todo.size(); i += 2)
+      todo[i]->packed = std::make_shared<const quant::PackedWeight>(
+          quant::pack_weight(todo[i]->type, todo[i]->data, todo[i]->rows, todo[i]->cols));
+  };
+  std::thread second(work, 1);
+  work(0);
+  second.join();
+}
+
+bool pack_by_default() {
+  const char* env = std::getenv("PARLEY_PACK");
+  return quant::packing_pays() && !(env && std::strcmp(env, "0") == 0);
+}
+
 }  // namespace
 
 Model::~Model() = default;
 
-std::shared_ptr<Model> Model::load(const std::string& path) {
+std::shared_ptr<Model> Model::load(const std::string& path) { return load(path, pack_by_default()); }
+
+std::shared_ptr<Model> Model::load(const std::string& path, bool pack) {
   std::shared_ptr<Model> m(new Model());
   m->path_ = path;
   m->file_ = std::make_unique<gguf::GgufFile>(gguf::GgufFile::open(path));
@@ -86,6 +111,13 @@ std::shared_ptr<Model> Model::load(const std::string& path) {
     m->layers_.push_back(std::move(lw));
   }
   m->weight_bytes_ += m->output_.bytes + m->output_norm_.bytes;
+
+  if (pack) {
+    std::vector<Weight*> ws{&m->output_};
+    for (LayerWeights& lw : m->layers_)
+      for (Weight* w : {&lw.wq, &lw.wk, &lw.wv, &lw.wo, &lw.w_gate, &lw.w_up, &lw.w_down}) ws.push_back(w);
+    pack_all(ws);
+  }
 
   // Llama 3.x stores its rope scaling as per-frequency divisors.
   if (Weight f = b.vector("rope_freqs.weight", hp.n_rot / 2, /*optional=*/true)) {

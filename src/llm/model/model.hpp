@@ -1,6 +1,8 @@
 // Model: the weights of a llama/qwen2 model bound to a memory-mapped GGUF file.
-// Weights stay in the file's mapping in their stored block format; nothing is copied at load
-// time (the quant kernels compute on the blocks directly).
+// Weights stay in the file's mapping in their stored block format, except the matrices whose type has
+// a packed layout (quant/packed.hpp: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) on CPUs where it pays (AVX-512 VNNI):
+// those are copied once at load into the packed layout, and the mapped bytes are not read again
+// (the token embedding rows still are, a few per step). PARLEY_PACK=0 disables packing.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "llm/model/hparams.hpp"
+#include "llm/quant/packed.hpp"
 #include "llm/quant/types.hpp"
 
 namespace parley::llm::gguf {
@@ -25,6 +28,9 @@ struct Weight {
   int64_t rows = 0;
   int64_t cols = 0;
   size_t bytes = 0;
+  // The matrix repacked for the fast kernels at load (quant/packed.hpp), or null: when set, matmuls
+  // read only this copy, never `data`.
+  std::shared_ptr<const quant::PackedWeight> packed;
   explicit operator bool() const { return data != nullptr; }
 };
 
@@ -42,6 +48,7 @@ class Model {
   // Opens and validates the file: architecture, every tensor's presence, shape and type.
   // Throws std::runtime_error with a message naming the problem.
   static std::shared_ptr<Model> load(const std::string& path);
+  static std::shared_ptr<Model> load(const std::string& path, bool pack);
 
   const HParams& hparams() const { return hp_; }
   const gguf::GgufFile& file() const { return *file_; }

@@ -1,0 +1,186 @@
+// Packing (model load) and the scalar reference matmul on packed weights; dispatch to AVX-512.
+#include "llm/quant/packed.hpp"
+
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "llm/quant/blocks.hpp"
+#include "llm/quant/decode.hpp"
+#include "llm/quant/fp16.hpp"
+#include "llm/quant/kernels.hpp"
+
+namespace parley::llm::quant {
+namespace detail {
+
+PanelLayout panel_layout(TensorType t, int64_t k) {
+  PanelLayout l;
+  const size_t nb = static_cast<size_t>(k / 32);
+  switch (t) {
+    case TensorType::Q8_0: l.steps = 8, l.c = 128; break;
+    case TensorType::Q4_0: l.steps = 4, l.c = 8; break;
+    case TensorType::Q4_1: l.steps = 4, l.has_m = true; break;
+    case TensorType::Q5_0: l.steps = 4, l.has_qh = true, l.c = 16; break;
+    case TensorType::Q5_1: l.steps = 4, l.has_qh = true, l.has_m = true; break;
+    default: throw std::invalid_argument("panel_layout: type " + std::string(type_info(t).name) + " is not packable");
+  }
+  l.qs_block = static_cast<size_t>(l.steps) * 64;
+  size_t off = 0;
+  l.qs_off = off, off += nb * l.qs_block;
+  l.qh_off = off, off += l.has_qh ? nb * 64 : 0;
+  l.d_off = off, off += nb * 32;
+  l.m_off = off, off += l.has_m ? nb * 32 : 0;
+  l.panel_bytes = (off + 63) / 64 * 64;
+  return l;
+}
+
+namespace {
+
+uint16_t raw_d(TensorType t, const uint8_t* row, int64_t b) {
+  // Every legacy block starts with its fp16 scale d; Q4_1 / Q5_1 follow it with the fp16 minimum m.
+  uint16_t d;
+  std::memcpy(&d, row + static_cast<size_t>(b) * type_info(t).type_size, 2);
+  return d;
+}
+uint16_t raw_m(TensorType t, const uint8_t* row, int64_t b) {
+  uint16_t m;
+  std::memcpy(&m, row + static_cast<size_t>(b) * type_info(t).type_size + 2, 2);
+  return m;
+}
+
+void decode_any(TensorType t, const uint8_t* row, int64_t b, Decoded32& o) {
+  switch (t) {
+    case TensorType::Q8_0: decode_block32<TensorType::Q8_0>(row, b, o); break;
+    case TensorType::Q4_0: decode_block32<TensorType::Q4_0>(row, b, o); break;
+    case TensorType::Q4_1: decode_block32<TensorType::Q4_1>(row, b, o); break;
+    case TensorType::Q5_0: decode_block32<TensorType::Q5_0>(row, b, o); break;
+    case TensorType::Q5_1: decode_block32<TensorType::Q5_1>(row, b, o); break;
+    default: assert(false);
+  }
+}
+
+// Unsigned q[32] of row r (0..15), block b of a packed panel.
+void unpack_q(const PanelLayout& l, const uint8_t* panel, int64_t b, int r, uint8_t* q) {
+  const uint8_t* qs = panel + l.qs_off + static_cast<size_t>(b) * l.qs_block;
+  if (l.steps == 8) {
+    for (int s = 0; s < 8; ++s)
+      for (int j = 0; j < 4; ++j) q[4 * s + j] = qs[(s * 16 + r) * 4 + j];
+    return;
+  }
+  uint64_t qh[4][2] = {};
+  if (l.has_qh) std::memcpy(qh, panel + l.qh_off + static_cast<size_t>(b) * 64, 64);
+  for (int s = 0; s < 4; ++s)
+    for (int j = 0; j < 4; ++j) {
+      const uint8_t v = qs[(s * 16 + r) * 4 + j];
+      const int bit = 4 * r + j;
+      q[4 * s + j] = static_cast<uint8_t>((v & 0xf) | (((qh[s][0] >> bit) & 1) << 4));
+      q[16 + 4 * s + j] = static_cast<uint8_t>((v >> 4) | (((qh[s][1] >> bit) & 1) << 4));
+    }
+}
+
+void free_aligned(uint8_t* p) { std::free(p); }
+
+}  // namespace
+
+// Reference: unpack every weight from the panel layout and dot in integers (as matmul_scalar does on the
+// original blocks).
+void matmul_packed_scalar(const PackedWeight& w, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y,
+                          int64_t ldy) {
+  const PanelLayout l = panel_layout(w.type, w.k);
+  const int64_t nb = w.k / 32;
+  const auto* X = static_cast<const BlockQ8A*>(Xq);
+  std::vector<double> acc(static_cast<size_t>(n));
+  uint8_t q[32];
+  for (int64_t i = r0; i < r1; ++i) {
+    const uint8_t* panel = w.panel(i / kPanelRows);
+    const int r = static_cast<int>(i % kPanelRows);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (int64_t b = 0; b < nb; ++b) {
+      unpack_q(l, panel, b, r, q);
+      uint16_t dh, mh = 0;
+      std::memcpy(&dh, panel + l.d_off + static_cast<size_t>(b * 16 + r) * 2, 2);
+      if (l.has_m) std::memcpy(&mh, panel + l.m_off + static_cast<size_t>(b * 16 + r) * 2, 2);
+      const float d = fp16_to_fp32(dh), m = l.has_m ? fp16_to_fp32(mh) : -l.c * d;
+      for (int64_t j = 0; j < n; ++j) {
+        const BlockQ8A& x = X[j * nb + b];
+        int dot = 0;
+        for (int e = 0; e < 32; ++e) dot += static_cast<int>(q[e]) * x.qs[e];
+        const float part = d * static_cast<float>(dot) + m * static_cast<float>(x.sum[0] + x.sum[1]);
+        acc[static_cast<size_t>(j)] += static_cast<double>(x.d * part);
+      }
+    }
+    for (int64_t j = 0; j < n; ++j) Y[j * ldy + i] = static_cast<float>(acc[static_cast<size_t>(j)]);
+  }
+}
+
+}  // namespace detail
+
+bool packable(TensorType t) {
+  return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
+         t == TensorType::Q5_1;
+}
+
+bool packing_pays() { return detected_isa() >= Isa::Avx512 && active_isa() >= Isa::Avx512; }
+
+PackedWeight pack_weight(TensorType t, const void* Wv, int64_t rows, int64_t k) {
+  if (!packable(t)) throw std::invalid_argument("pack_weight: type " + std::string(type_info(t).name) + " is not packable");
+  if (k % 32 != 0 || rows <= 0) throw std::invalid_argument("pack_weight: bad shape");
+  const detail::PanelLayout l = detail::panel_layout(t, k);
+  PackedWeight p;
+  p.type = t, p.rows = rows, p.k = k;
+  p.panels = (rows + kPanelRows - 1) / kPanelRows;
+  p.panel_bytes = l.panel_bytes;
+  auto* mem = static_cast<uint8_t*>(std::aligned_alloc(64, p.bytes()));
+  if (!mem) throw std::bad_alloc();
+  p.data = std::unique_ptr<uint8_t[], void (*)(uint8_t*)>(mem, detail::free_aligned);
+  std::memset(mem, 0, p.bytes());
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const size_t rb = row_bytes(t, k);
+  const int64_t nb = k / 32;
+  detail::Decoded32 o;
+  for (int64_t i = 0; i < rows; ++i) {
+    uint8_t* panel = mem + static_cast<size_t>(i / kPanelRows) * p.panel_bytes;
+    const int r = static_cast<int>(i % kPanelRows);
+    const uint8_t* row = W + static_cast<size_t>(i) * rb;
+    for (int64_t b = 0; b < nb; ++b) {
+      detail::decode_any(t, row, b, o);  // unsigned q (Q8_0: q + 128)
+      uint8_t* qs = panel + l.qs_off + static_cast<size_t>(b) * l.qs_block;
+      if (l.steps == 8) {
+        for (int s = 0; s < 8; ++s)
+          for (int j = 0; j < 4; ++j) qs[(s * 16 + r) * 4 + j] = o.q[4 * s + j];
+      } else {
+        uint64_t* qh = reinterpret_cast<uint64_t*>(panel + l.qh_off + static_cast<size_t>(b) * 64);
+        for (int s = 0; s < 4; ++s)
+          for (int j = 0; j < 4; ++j) {
+            const uint8_t lo = o.q[4 * s + j], hi = o.q[16 + 4 * s + j];
+            qs[(s * 16 + r) * 4 + j] = static_cast<uint8_t>((lo & 0xf) | ((hi & 0xf) << 4));
+            if (l.has_qh) {
+              const int bit = 4 * r + j;
+              qh[2 * s] |= static_cast<uint64_t>((lo >> 4) & 1) << bit;
+              qh[2 * s + 1] |= static_cast<uint64_t>((hi >> 4) & 1) << bit;
+            }
+          }
+      }
+      const uint16_t d = detail::raw_d(t, row, b);
+      std::memcpy(panel + l.d_off + static_cast<size_t>(b * 16 + r) * 2, &d, 2);
+      if (l.has_m) {
+        const uint16_t m = detail::raw_m(t, row, b);
+        std::memcpy(panel + l.m_off + static_cast<size_t>(b * 16 + r) * 2, &m, 2);
+      }
+    }
+  }
+  return p;
+}
+
+void matmul_packed(const PackedWeight& w, int64_t row_begin, int64_t row_end, const void* Xq, int64_t n_tokens,
+                   float* Y, int64_t ldy) {
+  assert(row_begin % kPanelRows == 0 && row_end <= w.rows);
+  if (row_end <= row_begin || n_tokens <= 0) return;
+  if (active_isa() >= Isa::Avx512 && detail::matmul_packed_avx512(w, row_begin, row_end, Xq, n_tokens, Y, ldy)) return;
+  detail::matmul_packed_scalar(w, row_begin, row_end, Xq, n_tokens, Y, ldy);
+}
+
+}  // namespace parley::llm::quant

@@ -1,0 +1,148 @@
+// AVX-512 VNNI matmul on packed weights (packed.hpp): one zmm holds 4 consecutive weights of each of the
+// panel's 16 rows, so each vpdpbusd against 4 activation bytes broadcast to every lane adds 64 products
+// into 16 per-row sums: 8 vpdpbusd per (16 rows x 32-block x token), then one convert and two FMAs
+// apply the block scales of the 16 rows (fp16, one vcvtph2ps) and the activation scale. No horizontal
+// sums, no per-row set-up. Generation (1-3 tokens) streams the panels once; prompts take tiles of up to
+// 8 tokens per panel pass (the panel then comes from L1/L2), and chunks of 64 tokens per weight pass.
+#include <immintrin.h>
+
+// GCC 12's AVX-512 headers use self-initialized "undefined" pass-through vectors that trip
+// -W(maybe-)uninitialized once inlined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "llm/quant/blocks.hpp"
+#include "llm/quant/kernels_impl.hpp"
+#include "llm/quant/packed.hpp"
+
+namespace parley::llm::quant::detail {
+namespace {
+
+constexpr int64_t kTokenTile = 8;    // tokens per panel pass (accumulators in registers)
+constexpr int64_t kTokenChunk = 64;  // tokens per pass over the weights (activations stay in L2)
+
+// Per token and block: xd = activation scale, xs = offset factor (xd * sum for types with a stored
+// minimum, c * xd * sum for the symmetric ones, whose offset is -c * d).
+struct PackedActs {
+  std::vector<float> xd, xs;  // [token][block]
+  void fill(const BlockQ8A* X, int64_t count, bool has_m, float c) {
+    xd.resize(static_cast<size_t>(count)), xs.resize(static_cast<size_t>(count));
+    const float f = has_m ? 1.0f : c;
+    for (int64_t i = 0; i < count; ++i) {
+      xd[static_cast<size_t>(i)] = X[i].d;
+      xs[static_cast<size_t>(i)] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
+    }
+  }
+};
+
+inline __m512i bcast4(const int8_t* p) {
+  int v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+// One panel (16 rows) x tokens [j0, j0 + TJ) over all nb blocks.
+template <int kSteps, bool kQh, bool kM, int TJ>
+void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const BlockQ8A* X, const PackedActs& a,
+                int64_t j0, float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask) {
+  const uint8_t* qs = panel + l.qs_off;
+  const uint8_t* qh = panel + l.qh_off;
+  const uint16_t* d16 = reinterpret_cast<const uint16_t*>(panel + l.d_off);
+  const uint16_t* m16 = reinterpret_cast<const uint16_t*>(panel + l.m_off);
+  constexpr size_t kQsBlock = static_cast<size_t>(kSteps) * 64;
+  const __m512i low4 = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
+  __m512 acc[TJ];
+  for (int t = 0; t < TJ; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* qb = qs + b * kQsBlock;
+    if constexpr (TJ <= 3) prefetch_ahead(qb, 8192, kQsBlock);
+    __m512i w[8];
+    if constexpr (kSteps == 8) {
+      for (int i = 0; i < 8; ++i) w[i] = _mm512_load_si512(qb + 64 * i);
+    } else {
+      for (int s = 0; s < 4; ++s) {
+        const __m512i v = _mm512_load_si512(qb + 64 * s);
+        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+        if constexpr (kQh) {
+          uint64_t mk[2];
+          std::memcpy(mk, qh + b * 64 + 16 * s, 16);
+          lo = _mm512_mask_add_epi8(lo, static_cast<__mmask64>(mk[0]), lo, sixteen);
+          hi = _mm512_mask_add_epi8(hi, static_cast<__mmask64>(mk[1]), hi, sixteen);
+        }
+        w[s] = lo, w[4 + s] = hi;
+      }
+    }
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + b * 16)));
+    __m512 m;
+    if constexpr (kM) m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
+    for (int t = 0; t < TJ; ++t) {
+      const int64_t xi = (j0 + t) * nb + b;
+      const int8_t* x = X[xi].qs;
+      __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
+      __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], bcast4(x + 4));
+      for (int i = 2; i < 8; i += 2) {
+        s0 = _mm512_dpbusd_epi32(s0, w[i], bcast4(x + 4 * i));
+        s1 = _mm512_dpbusd_epi32(s1, w[i + 1], bcast4(x + 4 * i + 4));
+      }
+      const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+      const __m512 xd = _mm512_set1_ps(a.xd[static_cast<size_t>(xi)]);
+      const __m512 xs = _mm512_set1_ps(a.xs[static_cast<size_t>(xi)]);
+      if constexpr (kM) {
+        acc[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(d, xd), acc[t]);
+        acc[t] = _mm512_fmadd_ps(m, xs, acc[t]);
+      } else {
+        acc[t] = _mm512_fmadd_ps(d, _mm512_fmsub_ps(dot, xd, xs), acc[t]);
+      }
+    }
+  }
+  for (int t = 0; t < TJ; ++t) _mm512_mask_storeu_ps(Y + (j0 + t) * ldy + row0, rows_mask, acc[t]);
+}
+
+template <int kSteps, bool kQh, bool kM>
+void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
+  const PanelLayout l = panel_layout(w.type, w.k);
+  const int64_t nb = w.k / 32;
+  thread_local PackedActs a;
+  a.fill(X, n * nb, kM, l.c);
+  for (int64_t jc = 0; jc < n; jc += kTokenChunk) {
+    const int64_t je = std::min(n, jc + kTokenChunk);
+    for (int64_t row0 = r0; row0 < r1; row0 += kPanelRows) {
+      const uint8_t* panel = w.panel(row0 / kPanelRows);
+      const int64_t valid = std::min<int64_t>(kPanelRows, r1 - row0);
+      const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
+      for (int64_t j = jc; j < je; j += kTokenTile) {
+        switch (std::min(kTokenTile, je - j)) {
+          case 1: panel_tile<kSteps, kQh, kM, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 2: panel_tile<kSteps, kQh, kM, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 3: panel_tile<kSteps, kQh, kM, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 4: panel_tile<kSteps, kQh, kM, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 5: panel_tile<kSteps, kQh, kM, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 6: panel_tile<kSteps, kQh, kM, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 7: panel_tile<kSteps, kQh, kM, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          default: panel_tile<kSteps, kQh, kM, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool matmul_packed_avx512(const PackedWeight& w, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y,
+                          int64_t ldy) {
+  const auto* X = static_cast<const BlockQ8A*>(Xq);
+  switch (w.type) {
+    case TensorType::Q8_0: run<8, false, false>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q4_0: run<4, false, false>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q4_1: run<4, false, true>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q5_0: run<4, true, false>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q5_1: run<4, true, true>(w, r0, r1, X, n, Y, ldy); return true;
+    default: return false;
+  }
+}
+
+}  // namespace parley::llm::quant::detail
