@@ -19,7 +19,7 @@ constexpr double kHoursPerMonth = 730;
 struct Args {
   std::vector<std::string> files;
   Objectives objectives;
-  double users = 100, active = 1;
+  double users = 100, active = -1;  // -1: measured per role (in flight / users at the chosen level)
   std::string profile = "spike";
   double sim_duration = 900, spike_at = 120, spike_len = 180, base_users = -1, every = 15;
   ScaleRule rule;
@@ -28,6 +28,20 @@ struct Args {
   std::string prices_file;
   std::vector<std::string> prices;
 };
+
+std::string fixed(double v, int decimals, const char* suffix = "") {
+  char b[48];
+  std::snprintf(b, sizeof b, "%.*f%s", decimals, v, suffix);
+  return b;
+}
+
+// Requests in flight per concurrent user at this role: given, or measured (without think time a
+// user always has one request in flight; with think time, in flight / users at the chosen level).
+double active_of(const Capacity& c, double given) {
+  if (given > 0) return given;
+  if (!c.best || c.best->think_s <= 0 || c.best->users <= 0) return 1.0;
+  return std::max(1e-3, c.best->in_flight / c.best->users);
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,9 +77,9 @@ void print_levels(const std::vector<Capacity>& caps, const Objectives& o) {
       const LoadPoint& p = c.points[i];
       std::printf("%-7s %6d %9.1f %9.1f %6.2f %9.2f %11s %9s %9s %8.1f  %s (%s)\n", p.role.c_str(), p.users, p.in_flight,
                   p.requests_per_s, p.error_rate * 100, p.latency_p50_s * 1e3,
-                  p.has_request_latency ? std::to_string(p.request_p99_s * 1e3).substr(0, 7).c_str() : "-",
-                  p.has_ttft ? (std::to_string(p.ttft_p50_s).substr(0, 6) + "s").c_str() : "-",
-                  p.has_ttft ? (std::to_string(p.ttft_p99_s).substr(0, 6) + "s").c_str() : "-", p.output_tokens_per_s,
+                  p.has_request_latency ? fixed(p.request_p99_s * 1e3, 2).c_str() : "-",
+                  p.has_ttft ? fixed(p.ttft_p50_s, 3, "s").c_str() : "-",
+                  p.has_ttft ? fixed(p.ttft_p99_s, 3, "s").c_str() : "-", p.output_tokens_per_s,
                   c.verdicts[i].c_str(), p.source.c_str());
     }
 }
@@ -81,20 +95,19 @@ int run(Args& a) {
   if (!a.prices_file.empty()) prices.load_json(read_file(a.prices_file));
   for (const auto& p : a.prices) prices.set_from_assignment(p);
 
-  std::printf("\nScale-rule targets (concurrent requests per replica) and replicas for %.0f concurrent users"
-              " (%.2f requests in flight per user at each role)\n",
-              a.users, a.active);
-  std::printf("%-7s %8s %9s %9s %9s %9s\n", "role", "target", "at users", "req/s", "TTFT p99", "replicas");
+  std::printf("\nScale-rule targets (concurrent requests per replica) and replicas for %.0f concurrent users\n", a.users);
+  std::printf("%-7s %8s %9s %9s %9s %12s %9s\n", "role", "target", "at users", "req/s", "TTFT p99", "active/user", "replicas");
   std::map<std::string, int> peak;
   for (const Capacity& c : caps) {
     if (!c.best) {
       std::printf("%-7s %8s  no measured level met the objectives: measure lower loads or relax them\n", c.role.c_str(), "-");
       continue;
     }
-    int n = std::max(1, replicas_for(c, a.users, a.active));
+    double active = active_of(c, a.active);
+    int n = std::max(1, replicas_for(c, a.users, active));
     peak[c.role] = n;
-    std::printf("%-7s %8.0f %9d %9.1f %9s %9d\n", c.role.c_str(), c.target, c.best->users, c.best->requests_per_s,
-                c.best->has_ttft ? (std::to_string(c.best->ttft_p99_s).substr(0, 6) + "s").c_str() : "-", n);
+    std::printf("%-7s %8.0f %9d %9.1f %9s %12.3f %9d\n", c.role.c_str(), c.target, c.best->users, c.best->requests_per_s,
+                c.best->has_ttft ? fixed(c.best->ttft_p99_s, 3, "s").c_str() : "-", active, n);
   }
 
   std::map<std::string, double> autoscaled;
@@ -105,7 +118,7 @@ int run(Args& a) {
     Profile profile{.kind = a.profile, .users = a.users, .base = a.base_users >= 0 ? a.base_users : (a.profile == "spike" ? a.users / 10 : 0),
                     .duration_s = a.sim_duration, .spike_at_s = a.spike_at, .spike_len_s = a.spike_len};
     Workload work;
-    work.active = a.active;
+    work.active = active_of(c, a.active);
     const LoadPoint& b = *c.best;
     work.service_s = b.has_ttft && b.stream_mean_s > 0 ? b.stream_mean_s : b.latency_mean_s;
     std::vector<std::pair<double, double>> curve;
@@ -175,7 +188,7 @@ void register_plan_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--ttft-slo", a->objectives.ttft_p99_s, "Objective: time to first token p99, seconds");
   cmd->add_option("--max-error-rate", a->objectives.max_error_rate, "Objective: errors / requests")->capture_default_str();
   cmd->add_option("--users", a->users, "Concurrent users to plan for (the profile's peak)")->capture_default_str();
-  cmd->add_option("--active", a->active, "Requests in flight per user at each role")->capture_default_str();
+  cmd->add_option("--active", a->active, "Requests in flight per user at each role (default: 1 without think time, else measured)");
   cmd->add_option("--profile", a->profile, "steady | ramp | spike")->check(CLI::IsMember({"steady", "ramp", "spike"}))->capture_default_str();
   cmd->add_option("--sim-duration", a->sim_duration, "Simulated seconds")->capture_default_str();
   cmd->add_option("--spike-at", a->spike_at, "spike: start, seconds")->capture_default_str();
