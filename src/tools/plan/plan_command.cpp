@@ -96,7 +96,10 @@ int run(Args& a) {
   for (const auto& p : a.prices) prices.set_from_assignment(p);
 
   std::printf("\nScale-rule targets (concurrent requests per replica) and replicas for %.0f concurrent users\n", a.users);
-  std::printf("%-7s %8s %9s %9s %9s %12s %9s\n", "role", "target", "at users", "req/s", "TTFT p99", "active/user", "replicas");
+  std::printf("(ACA http: Azure Container Apps computes its \"concurrent requests\" as requests in the last 15 s / 15, a\n"
+              " rate; the equivalent setting is the measured requests/s per replica at the chosen level.)\n");
+  std::printf("%-7s %8s %9s %9s %9s %12s %9s %9s\n", "role", "target", "at users", "req/s", "TTFT p99", "active/user",
+              "replicas", "ACA http");
   std::map<std::string, int> peak;
   for (const Capacity& c : caps) {
     if (!c.best) {
@@ -106,8 +109,9 @@ int run(Args& a) {
     double active = active_of(c, a.active);
     int n = std::max(1, replicas_for(c, a.users, active));
     peak[c.role] = n;
-    std::printf("%-7s %8.0f %9d %9.1f %9s %12.3f %9d\n", c.role.c_str(), c.target, c.best->users, c.best->requests_per_s,
-                c.best->has_ttft ? fixed(c.best->ttft_p99_s, 3, "s").c_str() : "-", active, n);
+    std::printf("%-7s %8.0f %9d %9.1f %9s %12.3f %9d %9.0f\n", c.role.c_str(), c.target, c.best->users,
+                c.best->requests_per_s, c.best->has_ttft ? fixed(c.best->ttft_p99_s, 3, "s").c_str() : "-", active, n,
+                std::max(1.0, std::floor(c.best->requests_per_s)));
   }
 
   std::map<std::string, double> autoscaled;
