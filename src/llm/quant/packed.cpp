@@ -25,14 +25,19 @@ PanelLayout panel_layout(TensorType t, int64_t k) {
     case TensorType::Q4_1: l.steps = 4, l.has_m = true; break;
     case TensorType::Q5_0: l.steps = 4, l.has_qh = true, l.c = 16; break;
     case TensorType::Q5_1: l.steps = 4, l.has_qh = true, l.has_m = true; break;
+    case TensorType::Q4_K: l.steps = 4, l.has_m = true, l.kquant = true; break;
+    case TensorType::Q5_K: l.steps = 4, l.has_qh = true, l.has_m = true, l.kquant = true; break;
     default: throw std::invalid_argument("panel_layout: type " + std::string(type_info(t).name) + " is not packable");
   }
   l.qs_block = static_cast<size_t>(l.steps) * 64;
   size_t off = 0;
   l.qs_off = off, off += nb * l.qs_block;
   l.qh_off = off, off += l.has_qh ? nb * 64 : 0;
-  l.d_off = off, off += nb * 32;
-  l.m_off = off, off += l.has_m ? nb * 32 : 0;
+  const size_t scale_blocks = l.kquant ? nb / 8 : nb;
+  l.d_off = off, off += scale_blocks * 32;
+  l.m_off = off, off += l.has_m ? scale_blocks * 32 : 0;
+  l.sc_off = off, off += l.kquant ? nb * 16 : 0;
+  l.mn_off = off, off += l.kquant ? nb * 16 : 0;
   l.panel_bytes = (off + 63) / 64 * 64;
   return l;
 }
@@ -58,6 +63,8 @@ void decode_any(TensorType t, const uint8_t* row, int64_t b, Decoded32& o) {
     case TensorType::Q4_1: decode_block32<TensorType::Q4_1>(row, b, o); break;
     case TensorType::Q5_0: decode_block32<TensorType::Q5_0>(row, b, o); break;
     case TensorType::Q5_1: decode_block32<TensorType::Q5_1>(row, b, o); break;
+    case TensorType::Q4_K: decode_block32<TensorType::Q4_K>(row, b, o); break;
+    case TensorType::Q5_K: decode_block32<TensorType::Q5_K>(row, b, o); break;
     default: assert(false);
   }
 }
@@ -83,6 +90,21 @@ void unpack_q(const PanelLayout& l, const uint8_t* panel, int64_t b, int r, uint
 
 void free_aligned(uint8_t* p) { std::free(p); }
 
+// Scale d and offset m of row r, block b: w = d * q + m.
+void block_scale(const PanelLayout& l, const uint8_t* panel, int64_t b, int r, float& d, float& m) {
+  const int64_t sb = l.kquant ? b / 8 : b;
+  uint16_t dh, mh = 0;
+  std::memcpy(&dh, panel + l.d_off + static_cast<size_t>(sb * 16 + r) * 2, 2);
+  if (l.has_m) std::memcpy(&mh, panel + l.m_off + static_cast<size_t>(sb * 16 + r) * 2, 2);
+  d = fp16_to_fp32(dh);
+  if (l.kquant) {
+    m = -fp16_to_fp32(mh) * static_cast<float>(panel[l.mn_off + static_cast<size_t>(b * 16 + r)]);
+    d *= static_cast<float>(panel[l.sc_off + static_cast<size_t>(b * 16 + r)]);
+  } else {
+    m = l.has_m ? fp16_to_fp32(mh) : -l.c * d;
+  }
+}
+
 }  // namespace
 
 // Reference: unpack every weight from the panel layout and dot in integers (as matmul_scalar does on the
@@ -100,10 +122,8 @@ void matmul_packed_scalar(const PackedWeight& w, int64_t r0, int64_t r1, const v
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t b = 0; b < nb; ++b) {
       unpack_q(l, panel, b, r, q);
-      uint16_t dh, mh = 0;
-      std::memcpy(&dh, panel + l.d_off + static_cast<size_t>(b * 16 + r) * 2, 2);
-      if (l.has_m) std::memcpy(&mh, panel + l.m_off + static_cast<size_t>(b * 16 + r) * 2, 2);
-      const float d = fp16_to_fp32(dh), m = l.has_m ? fp16_to_fp32(mh) : -l.c * d;
+      float d, m;
+      block_scale(l, panel, b, r, d, m);
       for (int64_t j = 0; j < n; ++j) {
         const BlockQ8A& x = X[j * nb + b];
         int dot = 0;
@@ -120,7 +140,7 @@ void matmul_packed_scalar(const PackedWeight& w, int64_t r0, int64_t r1, const v
 
 bool packable(TensorType t) {
   return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
-         t == TensorType::Q5_1;
+         t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K;
 }
 
 bool packing_pays() { return detected_isa() >= Isa::Avx512 && active_isa() >= Isa::Avx512; }
@@ -163,6 +183,18 @@ PackedWeight pack_weight(TensorType t, const void* Wv, int64_t rows, int64_t k) 
               qh[2 * s + 1] |= static_cast<uint64_t>((hi >> 4) & 1) << bit;
             }
           }
+      }
+      if (l.kquant) {
+        const uint8_t* sblock = row + static_cast<size_t>(b / 8) * type_info(t).type_size;
+        if (b % 8 == 0) {  // d, dmin: the first two fp16 of BlockQ4_K / BlockQ5_K
+          std::memcpy(panel + l.d_off + static_cast<size_t>(b / 8 * 16 + r) * 2, sblock, 2);
+          std::memcpy(panel + l.m_off + static_cast<size_t>(b / 8 * 16 + r) * 2, sblock + 2, 2);
+        }
+        int sc, mn;
+        scale_min_k4(static_cast<int>(b % 8), sblock + 4, sc, mn);
+        panel[l.sc_off + static_cast<size_t>(b * 16 + r)] = static_cast<uint8_t>(sc);
+        panel[l.mn_off + static_cast<size_t>(b * 16 + r)] = static_cast<uint8_t>(mn);
+        continue;
       }
       const uint16_t d = detail::raw_d(t, row, b);
       std::memcpy(panel + l.d_off + static_cast<size_t>(b * 16 + r) * 2, &d, 2);

@@ -11,6 +11,10 @@
 //                                        of [s][1] = bit 4 of q[16+4s+j] (row r)
 //     d   [nb][16] fp16                  the block scale of each row
 //     m   [nb][16] fp16                  Q4_1/Q5_1 only: the block minimum of each row
+//   Q4_K / Q5_K (qs and qh as above, per 32-element sub-block) keep their super-block scales instead:
+//     d   [nb/8][16] fp16, m [nb/8][16] fp16 (d and dmin of each row's super-block), then
+//     sc  [nb][16] uint8, mn [nb][16] uint8 (the 6-bit scale and min of each row's sub-block),
+//     so the block scale is d * sc and the minimum -dmin * mn, both exact in f32.
 //   so the weight of row r, element e of block b is d * q + m (Q4_1/Q5_1) or d * (q - c) with
 //   c = 128 (Q8_0), 8 (Q4_0), 16 (Q5_0). Bytes per panel = 16 x the original row bytes (+ padding).
 //
@@ -39,7 +43,7 @@ struct PackedWeight {
   const uint8_t* panel(int64_t p) const { return data.get() + static_cast<size_t>(p) * panel_bytes; }
 };
 
-// True for the types with a packed layout (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).
+// True for the types with a packed layout (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K).
 bool packable(TensorType t);
 // True when packing makes matmuls faster on this CPU (the packed kernels are AVX-512 VNNI; elsewhere
 // only the scalar reference runs on packed weights).
@@ -65,8 +69,9 @@ struct PanelLayout {
   int steps = 0;          // 8 (Q8_0) or 4
   size_t qs_block = 0;    // bytes of qs per block: steps * 64
   bool has_qh = false, has_m = false;
+  bool kquant = false;    // Q4_K / Q5_K: super-block d/dmin + per-block sc/mn sections
   float c = 0;            // symmetric offset (0 when has_m)
-  size_t qs_off = 0, qh_off = 0, d_off = 0, m_off = 0;  // section offsets in a panel
+  size_t qs_off = 0, qh_off = 0, d_off = 0, m_off = 0, sc_off = 0, mn_off = 0;  // section offsets
   size_t panel_bytes = 0;
 };
 PanelLayout panel_layout(TensorType t, int64_t k);

@@ -46,7 +46,7 @@ inline __m512i bcast4(const int8_t* p) {
 }
 
 // One panel (16 rows) x tokens [j0, j0 + TJ) over all nb blocks.
-template <int kSteps, bool kQh, bool kM, int TJ>
+template <int kSteps, bool kQh, bool kM, bool kK, int TJ>
 void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const BlockQ8A* X, const PackedActs& a,
                 int64_t j0, float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask) {
   const uint8_t* qs = panel + l.qs_off;
@@ -76,9 +76,20 @@ void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const Bl
         w[s] = lo, w[4 + s] = hi;
       }
     }
-    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + b * 16)));
-    __m512 m;
-    if constexpr (kM) m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
+    __m512 d, m;
+    if constexpr (kK) {  // d * sc, -dmin * mn of the 16 rows (exact in f32)
+      const int64_t sb = b / 8;
+      const __m128i sc = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 16));
+      const __m128i mn = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.mn_off + b * 16));
+      d = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + sb * 16))),
+                        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
+      m = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + sb * 16))),
+                        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)));
+      m = _mm512_sub_ps(_mm512_setzero_ps(), m);
+    } else {
+      d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + b * 16)));
+      if constexpr (kM) m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
+    }
     for (int t = 0; t < TJ; ++t) {
       const int64_t xi = (j0 + t) * nb + b;
       const int8_t* x = X[xi].qs;
@@ -102,7 +113,7 @@ void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const Bl
   for (int t = 0; t < TJ; ++t) _mm512_mask_storeu_ps(Y + (j0 + t) * ldy + row0, rows_mask, acc[t]);
 }
 
-template <int kSteps, bool kQh, bool kM>
+template <int kSteps, bool kQh, bool kM, bool kK = false>
 void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
   const PanelLayout l = panel_layout(w.type, w.k);
   const int64_t nb = w.k / 32;
@@ -116,14 +127,14 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
       const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
       for (int64_t j = jc; j < je; j += kTokenTile) {
         switch (std::min(kTokenTile, je - j)) {
-          case 1: panel_tile<kSteps, kQh, kM, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 2: panel_tile<kSteps, kQh, kM, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 3: panel_tile<kSteps, kQh, kM, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 4: panel_tile<kSteps, kQh, kM, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 5: panel_tile<kSteps, kQh, kM, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 6: panel_tile<kSteps, kQh, kM, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 7: panel_tile<kSteps, kQh, kM, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          default: panel_tile<kSteps, kQh, kM, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 1: panel_tile<kSteps, kQh, kM, kK, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 2: panel_tile<kSteps, kQh, kM, kK, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 3: panel_tile<kSteps, kQh, kM, kK, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 4: panel_tile<kSteps, kQh, kM, kK, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 5: panel_tile<kSteps, kQh, kM, kK, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 6: panel_tile<kSteps, kQh, kM, kK, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 7: panel_tile<kSteps, kQh, kM, kK, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          default: panel_tile<kSteps, kQh, kM, kK, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
         }
       }
     }
@@ -141,6 +152,8 @@ bool matmul_packed_avx512(const PackedWeight& w, int64_t r0, int64_t r1, const v
     case TensorType::Q4_1: run<4, false, true>(w, r0, r1, X, n, Y, ldy); return true;
     case TensorType::Q5_0: run<4, true, false>(w, r0, r1, X, n, Y, ldy); return true;
     case TensorType::Q5_1: run<4, true, true>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q4_K: run<4, false, true, true>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q5_K: run<4, true, true, true>(w, r0, r1, X, n, Y, ldy); return true;
     default: return false;
   }
 }

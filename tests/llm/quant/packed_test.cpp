@@ -78,36 +78,41 @@ void check(TensorType t, const Case& c, uint32_t seed) {
   }
 }
 
-const TensorType kTypes[] = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1};
+const TensorType kTypes[] = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0,
+                             TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K};
+bool kquant(TensorType t) { return t == TensorType::Q4_K || t == TensorType::Q5_K; }
 
 TEST(Packed, GenerationShapes) {
   uint32_t seed = 1;
   for (TensorType t : kTypes)
     for (int64_t n : {1, 2, 3}) {
       check(t, {64, 256, n, 0, 64}, seed++);
-      check(t, {48, 896, n, 16, 40}, seed++);  // range ends inside a panel
-      check(t, {37, 64, n, 0, 37}, seed++);    // padded last panel
+      check(t, {48, kquant(t) ? 768 : 896, n, 16, 40}, seed++);  // range ends inside a panel
+      check(t, {37, kquant(t) ? 512 : 64, n, 0, 37}, seed++);    // padded last panel
     }
 }
 
 TEST(Packed, PromptShapes) {
   uint32_t seed = 100;
   for (TensorType t : kTypes)
-    for (int64_t n : {4, 7, 8, 9, 17, 70}) check(t, {40, 160, n, 0, 40}, seed++);
+    for (int64_t n : {4, 7, 8, 9, 17, 70}) check(t, {40, kquant(t) ? 256 : 160, n, 0, 40}, seed++);
 }
 
 TEST(Packed, LayoutKeepsTheOriginalSize) {
   for (TensorType t : kTypes) {
-    const PackedWeight p = pack_weight(t, test::quantize_matrix(t, test::random_data(32 * 896, 3), 32, 896).data(), 32, 896);
-    EXPECT_EQ(p.panel_bytes, (16 * row_bytes(t, 896) + 63) / 64 * 64) << type_info(t).name;
+    const int64_t k = kquant(t) ? 1024 : 896;
+    const PackedWeight p = pack_weight(t, test::quantize_matrix(t, test::random_data(32 * k, 3), 32, k).data(), 32, k);
+    // K-quants: 6-bit scale and min as bytes (+ 4 bytes per 256 of each row).
+    const size_t extra = kquant(t) ? 16 * 4 * static_cast<size_t>(k / 256) : 0;
+    EXPECT_EQ(p.panel_bytes, (16 * row_bytes(t, k) + extra + 63) / 64 * 64) << type_info(t).name;
   }
 }
 
 TEST(Packed, RejectsOtherTypes) {
   EXPECT_FALSE(packable(TensorType::Q6_K));
   EXPECT_FALSE(packable(TensorType::F16));
-  std::vector<uint8_t> w(row_bytes(TensorType::Q4_K, 256));
-  EXPECT_THROW(pack_weight(TensorType::Q4_K, w.data(), 1, 256), std::invalid_argument);
+  std::vector<uint8_t> w(row_bytes(TensorType::Q6_K, 256));
+  EXPECT_THROW(pack_weight(TensorType::Q6_K, w.data(), 1, 256), std::invalid_argument);
 }
 
 }  // namespace
