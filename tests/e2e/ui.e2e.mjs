@@ -96,6 +96,7 @@ await test('send a message and watch the reply stream in', async () => {
   assert((await last.locator('.body').innerText()).trim().length > 0, 'reply has text');
   assert(await page.locator('#messages > li.user').first().innerText().then((t) => t.includes('Once upon a time')),
          'the user message is shown');
+  assert((await page.locator('#chat-title').innerText()) === 'Once upon a time', 'the heading shows the new title');
   await shot(page, '02-chat-streamed');
 });
 

@@ -2,6 +2,7 @@
 #include <future>
 #include <thread>
 
+#include "net/json.hpp"
 #include "ui_fixture.hpp"
 
 namespace parley::test {
@@ -57,8 +58,13 @@ TEST_F(UiFixture, SseStreamsPiecesThenTheRenderedReply) {
   EXPECT_EQ(r.content_type, "text/event-stream");
   ASSERT_GE(r.events.size(), 6u);
   EXPECT_EQ(r.events.front().event, "user");
-  EXPECT_TRUE(has(r.events.front().data, "&lt;script&gt;alert(1)&lt;/script&gt;"));
-  EXPECT_FALSE(has(r.events.front().data, "<script>"));
+  auto user_event = net::parse_json(r.events.front().data);
+  ASSERT_TRUE(user_event.ok());
+  std::string user_html(user_event->at("html").as_string());
+  EXPECT_TRUE(has(user_html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_FALSE(has(user_html, "<script>"));
+  EXPECT_EQ(user_event->at("title").as_string(), "<script>alert(1)</script>")
+      << "the first message names the chat (the page sets it with textContent)";
   EXPECT_EQ(r.text, "\"Hello\"\", \"\"**world**\"\"!\"") << "one JSON string per piece";
   const net::SseEvent* done = r.find("done");
   ASSERT_NE(done, nullptr);

@@ -134,6 +134,12 @@
           const li = fromHtml(value.html);
           userLi.replaceWith(li);
           userLi = li;
+          if (value.title) {  // the first message named the chat
+            document.getElementById('chat-title').textContent = value.title;
+            document.title = value.title + ' · Parley';
+            const input = document.querySelector('input[name=title]');
+            if (input) input.value = value.title;
+          }
         } else if (name === 'status') {
           liveStatus.textContent = value.message;
         } else if (name === 'done' || name === 'error') {

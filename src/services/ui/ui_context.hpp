@@ -23,6 +23,7 @@ struct UiService::Context {
   bool wants_stream = false;  // Accept: text/event-stream
   bool wants_json = false;    // Accept: application/json (fetch from the page script)
   Form form;
+  std::string new_title;      // set when posting the first message renamed the chat
 
   std::string chat_id() const { return std::string(req.param("id")); }
   std::string chat_url() const { return "/chats/" + chat_id(); }

@@ -26,12 +26,16 @@ std::string json_string(std::string_view s) {
 }
 
 // {"html": ..., "message": ...} for the done/error/user events.
-std::string event_payload(std::string_view html, std::string_view message = {}) {
+std::string event_payload(std::string_view html, std::string_view message = {}, std::string_view title = {}) {
   std::string out = "{\"html\":";
   net::append_json_string(out, html);
   if (!message.empty()) {
     out += ",\"message\":";
     net::append_json_string(out, message);
+  }
+  if (!title.empty()) {
+    out += ",\"title\":";
+    net::append_json_string(out, title);
   }
   out += '}';
   return out;
@@ -247,7 +251,7 @@ UiService::Awaitable UiService::respond_with_reply(Context& ctx, const store::Ch
   if (!co_await out.begin_sse(response_headers(ctx))) {
     slot->stop();
   } else if (user_message) {
-    std::string event = net::sse_event(event_payload(pages_.message(*user_message)), "user");
+    std::string event = net::sse_event(event_payload(pages_.message(*user_message), {}, ctx.new_title), "user");
     co_await out.write(event);
   }
   SseSink sink(out);
@@ -289,9 +293,10 @@ UiService::Awaitable UiService::post_message(Context& ctx) {
   bool first = true;
   for (const auto& m : chat->messages) first = first && m.role != store::Role::user;
   if (first && chat->chat.title == "New chat") {
-    store::ChatPatch patch{.title = first_line_title(content)};
+    std::string title = first_line_title(content);
+    store::ChatPatch patch{.title = title};
     auto renamed = co_await store_.update_chat(owner, id, std::move(patch));
-    (void)renamed;  // a title is a nicety; the message is what matters
+    if (renamed) ctx.new_title = title;  // a title is a nicety; the message is what matters
   }
   chat->messages.push_back(appended->message);
   std::optional<std::string> no_replace;
