@@ -33,8 +33,9 @@ class LiveService {
       if (auto at = a.find("{dir}"); at != std::string::npos) a.replace(at, 5, dir_.path().string());
       argv.push_back(a);
     }
-    process_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::optional<std::string>>{{"PARLEY_SERVICE_TOKEN", kToken}},
-                                              dir_.file(role + ".log"));
+    process_ = std::make_unique<ChildProcess>(
+        argv, std::map<std::string, std::optional<std::string>>{{"PARLEY_SERVICE_TOKEN", kToken}},
+        dir_.file(role + ".log"));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       try {

@@ -51,7 +51,8 @@ TEST(LoadtestLive, DbScenarioCountsAgreeWithDbApiMetrics) {
   EXPECT_EQ(s.endpoints.size(), 5u);  // create, get, list, post message, patch
   uint64_t sum = 0;
   for (const auto& [name, v] : s.endpoints) {
-    EXPECT_EQ(http_requests(after, name) - http_requests(before, name), static_cast<double>(v.first.requests)) << name;
+    EXPECT_EQ(http_requests(after, name) - http_requests(before, name), static_cast<double>(v.first.requests))
+        << name;
     sum += v.first.requests;
   }
   EXPECT_EQ(sum, s.overall.requests);
@@ -118,12 +119,15 @@ TEST(LoadtestLive, LmScenarioRequestsAndTokensAgreeWithLmApiMetrics) {
   EXPECT_EQ(s.overall.ok, s.overall.requests);
   EXPECT_EQ(g.count, s.overall.requests);
   EXPECT_EQ(s.cut_short, 0u);
-  double served = sum_series(after, "parley_lm_requests_total", {"endpoint=\"completions\"", "status=\"200\""}) -
-                  sum_series(before, "parley_lm_requests_total", {"endpoint=\"completions\"", "status=\"200\""});
+  double served =
+      sum_series(after, "parley_lm_requests_total", {"endpoint=\"completions\"", "status=\"200\""}) -
+      sum_series(before, "parley_lm_requests_total", {"endpoint=\"completions\"", "status=\"200\""});
   EXPECT_EQ(served, static_cast<double>(s.overall.requests));
-  EXPECT_EQ(sum_series(after, "parley_lm_generated_tokens_total") - sum_series(before, "parley_lm_generated_tokens_total"),
+  EXPECT_EQ(sum_series(after, "parley_lm_generated_tokens_total") -
+                sum_series(before, "parley_lm_generated_tokens_total"),
             static_cast<double>(g.completion_tokens));
-  EXPECT_EQ(sum_series(after, "parley_lm_prompt_tokens_total") + sum_series(after, "parley_lm_prefix_cache_hit_tokens_total") -
+  EXPECT_EQ(sum_series(after, "parley_lm_prompt_tokens_total") +
+                sum_series(after, "parley_lm_prefix_cache_hit_tokens_total") -
                 sum_series(before, "parley_lm_prompt_tokens_total") -
                 sum_series(before, "parley_lm_prefix_cache_hit_tokens_total"),
             static_cast<double>(g.prompt_tokens));
@@ -166,8 +170,9 @@ TEST(LoadtestLive, LmMultiTurnReportsTtftPerTurn) {
   auto after = lm.metrics();
   ASSERT_TRUE(s.generation.has_value());
   EXPECT_EQ(s.endpoints.count("POST /v1/chat/completions"), 1u);
-  double served = sum_series(after, "parley_lm_requests_total", {"endpoint=\"chat_completions\"", "status=\"200\""}) -
-                  sum_series(before, "parley_lm_requests_total", {"endpoint=\"chat_completions\"", "status=\"200\""});
+  double served =
+      sum_series(after, "parley_lm_requests_total", {"endpoint=\"chat_completions\"", "status=\"200\""}) -
+      sum_series(before, "parley_lm_requests_total", {"endpoint=\"chat_completions\"", "status=\"200\""});
   EXPECT_EQ(served, static_cast<double>(s.overall.requests));
   ASSERT_EQ(s.generation->ttft_by_turn.size(), 3u);
   EXPECT_EQ(s.generation->ttft_by_turn.begin()->first, 1);
@@ -175,7 +180,8 @@ TEST(LoadtestLive, LmMultiTurnReportsTtftPerTurn) {
 }
 
 TEST(LoadtestLive, ChatScenarioThroughTheUiAgreesWithItsMetrics) {
-  LiveService ui("serve", {"--model", kModel, "--threads", "1", "--ctx", "512", "--max-tokens", "8", "--data-dir", "{dir}"});
+  LiveService ui("serve", {"--model", kModel, "--threads", "1", "--ctx", "512", "--max-tokens", "8",
+                           "--data-dir", "{dir}"});
   auto before = ui.metrics();
   LoadOptions o = quick(ui.url(), "chat", 2, 1.5);
   o.turns = 2;
@@ -187,7 +193,8 @@ TEST(LoadtestLive, ChatScenarioThroughTheUiAgreesWithItsMetrics) {
   ASSERT_GT(s.generation->count, 0u);
   EXPECT_EQ(s.overall.ok, s.overall.requests);
   for (const auto& [name, v] : s.endpoints)
-    EXPECT_EQ(http_requests(after, name) - http_requests(before, name), static_cast<double>(v.first.requests)) << name;
+    EXPECT_EQ(http_requests(after, name) - http_requests(before, name), static_cast<double>(v.first.requests))
+        << name;
   EXPECT_EQ(s.endpoints.at("POST /chats/{id}/messages").first.requests, s.generation->count);
 }
 

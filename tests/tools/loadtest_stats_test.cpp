@@ -62,9 +62,9 @@ TEST(LoadtestStats, GenerationsTtftTokensPerTurnAndGoodput) {
     g.inter_token_s = {0.01, 0.02};
     rec.generation(g);
   };
-  gen(1, 100, 1100, 11);   // decode: 10 tokens in 1 s
-  gen(2, 300, 2300, 21);   // 20 tokens in 2 s
-  gen(2, 900, 1900, 6);    // misses a 500 ms TTFT objective
+  gen(1, 100, 1100, 11);  // decode: 10 tokens in 1 s
+  gen(2, 300, 2300, 21);  // 20 tokens in 2 s
+  gen(2, 900, 1900, 6);   // misses a 500 ms TTFT objective
   Summary s = rec.summarize(2.0, Slo{.ttft_s = 0.5});
   ASSERT_TRUE(s.generation);
   const GenerationSummary& g = *s.generation;

@@ -1,14 +1,16 @@
 // parley plan: capacity from load levels, the scale-rule simulation on cases worked out by hand,
 // and the price table.
+#include "tools/plan/planner.hpp"
+
 #include <gtest/gtest.h>
 
 #include "tools/plan/costs.hpp"
-#include "tools/plan/planner.hpp"
 
 namespace parley::tools::plan {
 namespace {
 
-LoadPoint point(const std::string& role, int users, double p99, double error_rate = 0, double think = 0, double in_flight = 0) {
+LoadPoint point(const std::string& role, int users, double p99, double error_rate = 0, double think = 0,
+                double in_flight = 0) {
   LoadPoint p;
   p.role = role;
   p.users = users;
@@ -24,8 +26,8 @@ LoadPoint point(const std::string& role, int users, double p99, double error_rat
 }
 
 TEST(PlanCapacity, HighestLevelBeforeTheFirstFailure) {
-  std::vector<LoadPoint> pts = {point("db-api", 100, 0.08), point("db-api", 10, 0.01), point("db-api", 50, 0.02),
-                                point("db-api", 200, 0.03)};
+  std::vector<LoadPoint> pts = {point("db-api", 100, 0.08), point("db-api", 10, 0.01),
+                                point("db-api", 50, 0.02), point("db-api", 200, 0.03)};
   auto caps = find_capacity(pts, Objectives{.latency_p99_s = 0.05});
   ASSERT_EQ(caps.size(), 1u);
   const Capacity& c = caps[0];
@@ -84,8 +86,13 @@ TEST(PlanProfile, Shapes) {
 // t=0 are admitted at once, finish at t=5, and the users send 10 more then, and so on. Never a
 // queue; every TTFT is the base.
 TEST(PlanSimulation, FixedReplicasSteadyLoadNeverQueue) {
-  ScaleRule rule{.target = 5, .polling_s = 15, .cooldown_s = 300, .min_replicas = 2, .max_replicas = 2,
-                 .cold_start_s = 10, .replica_limit = 10};
+  ScaleRule rule{.target = 5,
+                 .polling_s = 15,
+                 .cooldown_s = 300,
+                 .min_replicas = 2,
+                 .max_replicas = 2,
+                 .cold_start_s = 10,
+                 .replica_limit = 10};
   Profile profile{.kind = "steady", .users = 10, .duration_s = 30};
   Workload work{.service_s = 5, .active = 1, .base_ttft = [](double) { return 0.25; }};
   SimResult r = simulate(rule, profile, work);
@@ -113,8 +120,13 @@ TEST(PlanSimulation, FixedReplicasSteadyLoadNeverQueue) {
 // and their users send 20 more: 25 queued, 20 admitted: the 5 old ones (waited 25 s) and 15 new
 // ones (0 s): mean TTFT (5 x 25) / 20 + 0.5 = 6.75; 5 queued again: the steady state.
 TEST(PlanSimulation, ScaleFromZeroWaitsForPollAndColdStart) {
-  ScaleRule rule{.target = 10, .polling_s = 10, .cooldown_s = 300, .min_replicas = 0, .max_replicas = 2,
-                 .cold_start_s = 20, .replica_limit = 10};
+  ScaleRule rule{.target = 10,
+                 .polling_s = 10,
+                 .cooldown_s = 300,
+                 .min_replicas = 0,
+                 .max_replicas = 2,
+                 .cold_start_s = 20,
+                 .replica_limit = 10};
   Profile profile{.kind = "steady", .users = 25, .duration_s = 40};
   Workload work{.service_s = 5, .active = 1, .base_ttft = [](double) { return 0.5; }};
   SimResult r = simulate(rule, profile, work);
@@ -147,9 +159,15 @@ TEST(PlanSimulation, ScaleFromZeroWaitsForPollAndColdStart) {
 // ready at t=1). The last poll that saw load is t=10, so with a 60 s cool-down the replicas stay
 // until the poll at t=70, which scales to zero.
 TEST(PlanSimulation, ScaleDownOnlyAfterTheCooldownAndToZero) {
-  ScaleRule rule{.target = 5, .polling_s = 10, .cooldown_s = 60, .min_replicas = 0, .max_replicas = 10,
-                 .cold_start_s = 0, .replica_limit = 0};
-  Profile profile{.kind = "spike", .users = 10, .base = 0, .duration_s = 100, .spike_at_s = 0, .spike_len_s = 20};
+  ScaleRule rule{.target = 5,
+                 .polling_s = 10,
+                 .cooldown_s = 60,
+                 .min_replicas = 0,
+                 .max_replicas = 10,
+                 .cold_start_s = 0,
+                 .replica_limit = 0};
+  Profile profile{
+      .kind = "spike", .users = 10, .base = 0, .duration_s = 100, .spike_at_s = 0, .spike_len_s = 20};
   Workload work{.service_s = 1, .active = 1};
   SimResult r = simulate(rule, profile, work);
   EXPECT_EQ(r.ticks[0].ready, 0);
@@ -165,7 +183,7 @@ TEST(PlanSimulation, ScaleDownOnlyAfterTheCooldownAndToZero) {
   EXPECT_EQ(r.ticks[70].ready, 0);
   EXPECT_EQ(r.ticks[99].ready, 0);
   EXPECT_DOUBLE_EQ(r.replica_seconds, 2 + 69 * 2);
-  EXPECT_DOUBLE_EQ(r.waited, 10);  // the 10 sent at t=0
+  EXPECT_DOUBLE_EQ(r.waited, 10);     // the 10 sent at t=0
   EXPECT_DOUBLE_EQ(r.max_queue, 10);  // read at the end of a tick: 10 after t=0, 0 after t=1
 }
 
@@ -173,7 +191,8 @@ TEST(PlanSimulation, ScaleDownOnlyAfterTheCooldownAndToZero) {
 TEST(PlanSimulation, BaseTtftFollowsConcurrencyPerReplica) {
   ScaleRule rule{.target = 100, .polling_s = 1000, .min_replicas = 2, .max_replicas = 2, .cold_start_s = 0};
   Profile profile{.kind = "steady", .users = 8, .duration_s = 10};
-  Workload work{.service_s = 2, .active = 1, .base_ttft = [](double per_replica) { return per_replica / 10; }};
+  Workload work{
+      .service_s = 2, .active = 1, .base_ttft = [](double per_replica) { return per_replica / 10; }};
   SimResult r = simulate(rule, profile, work);
   EXPECT_DOUBLE_EQ(r.ticks[0].ttft_mean, 0.4);  // 8 in service / 2 replicas
   Profile more{.kind = "steady", .users = 12, .duration_s = 10};

@@ -58,7 +58,8 @@ asio::awaitable<void> run_chat_user(RunContext& ctx, int /*user*/, std::mt19937_
       }
       browser.absorb(home->headers);
       browser.find_csrf(home->body);
-      if (browser.csrf.empty()) throw std::runtime_error("GET / returned no CSRF token: is this a Parley UI?");
+      if (browser.csrf.empty())
+        throw std::runtime_error("GET / returned no CSRF token: is this a Parley UI?");
     }
     auto created = co_await ctx.send("POST /chats", browser.post(ctx, "/chats", ""));
     if (!created) {
@@ -69,12 +70,14 @@ asio::awaitable<void> run_chat_user(RunContext& ctx, int /*user*/, std::mt19937_
     browser.absorb(created->headers);
     std::string chat(created->header("Location"));
     if (created->status != 303 || chat.rfind("/chats/", 0) != 0)
-      throw std::runtime_error("POST /chats answered " + std::to_string(created->status) + " without a chat location");
+      throw std::runtime_error("POST /chats answered " + std::to_string(created->status) +
+                               " without a chat location");
 
     for (int turn = 1; turn <= o.turns && !ctx.stopping; ++turn) {
       co_await ctx.think(rng, o.think_s);  // typing
       if (ctx.stopping) break;
-      ClientRequest r = browser.post(ctx, chat + "/messages", "content=" + net::percent_encode(random_words(rng, o.prompt_tokens)));
+      ClientRequest r = browser.post(ctx, chat + "/messages",
+                                     "content=" + net::percent_encode(random_words(rng, o.prompt_tokens)));
       r.headers.push_back({"Accept", "text/event-stream"});
       GenerationSample g;
       g.turn = turn;

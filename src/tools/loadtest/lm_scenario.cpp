@@ -22,8 +22,10 @@ asio::awaitable<StreamOutcome> stream_sse(RunContext& ctx, std::string endpoint,
   try {
     body = co_await ctx.client.stream(std::move(request));
   } catch (const ClientError& e) {
-    if (auto kind = classify(e)) ctx.recorder.request(endpoint, begin, Clock::now(), kind, 0);
-    else out.cut_short = true;
+    if (auto kind = classify(e))
+      ctx.recorder.request(endpoint, begin, Clock::now(), kind, 0);
+    else
+      out.cut_short = true;
     co_return out;
   }
   int status = body->status();
@@ -65,13 +67,15 @@ asio::awaitable<std::string> resolve_model(net::HttpClient& client, std::string 
   if (!token.empty()) r.headers = {{"Authorization", "Bearer " + token}};
   net::ClientResponse res = co_await client.request(std::move(r));
   if (res.status != 200)
-    throw std::runtime_error("GET /v1/models answered " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
+    throw std::runtime_error("GET /v1/models answered " + std::to_string(res.status) + ": " +
+                             res.body.substr(0, 200));
   boost::system::error_code ec;
   json::value v = json::parse(res.body, ec);
   if (!ec && v.is_object())
     if (auto* data = v.as_object().if_contains("data"); data && data->is_array() && !data->as_array().empty())
       if (auto* first = data->as_array()[0].if_object())
-        if (auto* id = first->if_contains("id"); id && id->is_string()) co_return std::string(id->as_string());
+        if (auto* id = first->if_contains("id"); id && id->is_string())
+          co_return std::string(id->as_string());
   co_return std::string("default");
 }
 
@@ -84,19 +88,18 @@ asio::awaitable<void> run_lm_user(RunContext& ctx, int /*user*/, std::mt19937_64
     json::array messages;  // the conversation so far (chat endpoint)
     for (int turn = 1; turn <= o.turns && !ctx.stopping; ++turn) {
       std::string prompt = random_words(rng, o.prompt_tokens);
-      json::object body{{"model", ctx.model},
-                        {"max_tokens", o.max_tokens},
-                        {"stream", true},
-                        {"stream_options", json::object{{"include_usage", true}}},
-                        {"stop", json::array{}},
-                        {"seed", static_cast<int64_t>(rng() >> 33)}};
+      json::object body{{"model", ctx.model},    {"max_tokens", o.max_tokens},
+                        {"stream", true},        {"stream_options", json::object{{"include_usage", true}}},
+                        {"stop", json::array{}}, {"seed", static_cast<int64_t>(rng() >> 33)}};
       if (chat) {
         messages.push_back(json::object{{"role", "user"}, {"content", prompt}});
         body["messages"] = messages;
       } else {
         body["prompt"] = prompt;
       }
-      ClientRequest r{.method = Method::post, .url = ctx.url(path), .body = json::serialize(body),
+      ClientRequest r{.method = Method::post,
+                      .url = ctx.url(path),
+                      .body = json::serialize(body),
                       .content_type = "application/json"};
       if (!o.token.empty()) r.headers = {{"Authorization", "Bearer " + o.token}};
 
@@ -116,7 +119,8 @@ asio::awaitable<void> run_lm_user(RunContext& ctx, int /*user*/, std::mt19937_64
         if (ec || !v.is_object()) return true;
         const json::object& obj = v.as_object();
         if (obj.contains("error")) return false;
-        if (auto* choices = obj.if_contains("choices"); choices && choices->is_array() && !choices->as_array().empty()) {
+        if (auto* choices = obj.if_contains("choices");
+            choices && choices->is_array() && !choices->as_array().empty()) {
           const json::value& c = choices->as_array()[0];
           const json::value* text = nullptr;
           if (auto* delta = c.as_object().if_contains("delta"); delta && delta->is_object())
@@ -138,7 +142,9 @@ asio::awaitable<void> run_lm_user(RunContext& ctx, int /*user*/, std::mt19937_64
         }
         if (auto* usage = obj.if_contains("usage"); usage && usage->is_object()) {
           const json::object& u = usage->as_object();
-          auto num = [](const json::value* x) { return x && x->is_int64() ? static_cast<uint64_t>(x->as_int64()) : 0; };
+          auto num = [](const json::value* x) {
+            return x && x->is_int64() ? static_cast<uint64_t>(x->as_int64()) : 0;
+          };
           g.prompt_tokens = num(u.if_contains("prompt_tokens"));
           g.completion_tokens = num(u.if_contains("completion_tokens"));
           if (auto* d = u.if_contains("prompt_tokens_details"); d && d->is_object())
@@ -151,7 +157,7 @@ asio::awaitable<void> run_lm_user(RunContext& ctx, int /*user*/, std::mt19937_64
         ctx.recorder.cut_short();
         co_return;
       }
-      if (!out.ok) {  // a failed turn ends the conversation; the user starts a new one
+      if (!out.ok) {                       // a failed turn ends the conversation; the user starts a new one
         co_await ctx.think_exactly(0.05);  // no busy loop against a server that refuses
         break;
       }

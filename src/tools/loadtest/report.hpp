@@ -2,7 +2,8 @@
 //
 //   print_summary(stdout, options, summary, extras);
 //   std::string j = summary_json(options, summary, extras);     // one JSON object
-//   std::string svg = timeline_svg(options, summary);           // latency p50/p90/p99 + throughput per second
+//   std::string svg = timeline_svg(options, summary);           // latency p50/p90/p99 + throughput per
+//   second
 #pragma once
 
 #include <cstdio>
@@ -15,8 +16,8 @@ namespace parley::tools::loadtest {
 
 // Facts about the run beyond the recorder's: the generator's own cost.
 struct RunExtras {
-  double cpu_s = 0;           // CPU seconds the load tester used
-  uint64_t connections = 0;   // TCP connections it opened
+  double cpu_s = 0;          // CPU seconds the load tester used
+  uint64_t connections = 0;  // TCP connections it opened
   bool interrupted = false;
 };
 

@@ -1,6 +1,7 @@
 #include "tools/loadtest/runner.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -10,10 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-
 #include <future>
 #include <stdexcept>
-#include <unistd.h>
 
 #include "net/blocking.hpp"
 #include "tools/loadtest/scenarios.hpp"
@@ -29,15 +28,20 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 double cpu_now() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  auto tv = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
   return tv(u.ru_utime) + tv(u.ru_stime);
 }
 
 std::string human_seconds(double s) {
   char buf[32];
-  if (s < 1e-3) std::snprintf(buf, sizeof buf, "%.0fus", s * 1e6);
-  else if (s < 1) std::snprintf(buf, sizeof buf, "%.1fms", s * 1e3);
-  else std::snprintf(buf, sizeof buf, "%.2fs", s);
+  if (s < 1e-3)
+    std::snprintf(buf, sizeof buf, "%.0fus", s * 1e6);
+  else if (s < 1)
+    std::snprintf(buf, sizeof buf, "%.1fms", s * 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.2fs", s);
   return buf;
 }
 
@@ -45,11 +49,15 @@ std::string human_seconds(double s) {
 
 std::optional<ErrorKind> classify(const ClientError& e) {
   switch (e.kind()) {
-    case ClientError::Kind::cancelled: return std::nullopt;
-    case ClientError::Kind::timeout: return ErrorKind::timeout;
+    case ClientError::Kind::cancelled:
+      return std::nullopt;
+    case ClientError::Kind::timeout:
+      return ErrorKind::timeout;
     case ClientError::Kind::connect:
-    case ClientError::Kind::bad_url: return ErrorKind::connect;
-    default: return ErrorKind::broken_stream;
+    case ClientError::Kind::bad_url:
+      return ErrorKind::connect;
+    default:
+      return ErrorKind::broken_stream;
   }
 }
 
@@ -64,17 +72,21 @@ asio::awaitable<void> RunContext::think(std::mt19937_64& rng, double mean_s) {
   co_await think_exactly(d(rng));
 }
 
-asio::awaitable<std::optional<net::ClientResponse>> RunContext::send(std::string endpoint, net::ClientRequest request) {
+asio::awaitable<std::optional<net::ClientResponse>> RunContext::send(std::string endpoint,
+                                                                     net::ClientRequest request) {
   auto begin = Clock::now();
   try {
     net::ClientResponse r = co_await client.request(std::move(request));
     bool failed = r.status >= 400;
-    recorder.request(endpoint, begin, Clock::now(), failed ? std::optional(ErrorKind::status) : std::nullopt, r.status);
+    recorder.request(endpoint, begin, Clock::now(), failed ? std::optional(ErrorKind::status) : std::nullopt,
+                     r.status);
     if (failed) co_return std::nullopt;
     co_return r;
   } catch (const ClientError& e) {
-    if (auto kind = classify(e)) recorder.request(endpoint, begin, Clock::now(), kind, 0);
-    else recorder.cut_short();
+    if (auto kind = classify(e))
+      recorder.request(endpoint, begin, Clock::now(), kind, 0);
+    else
+      recorder.cut_short();
   }
   co_return std::nullopt;
 }
@@ -85,7 +97,8 @@ LoadRun::~LoadRun() = default;
 void LoadRun::interrupt() { state_->interrupts.fetch_add(1); }
 
 Summary LoadRun::run(std::FILE* progress) {
-  if (options_.seed == 0) options_.seed = (static_cast<uint64_t>(std::random_device{}()) << 20 | std::random_device{}()) + 1;
+  if (options_.seed == 0)
+    options_.seed = (static_cast<uint64_t>(std::random_device{}()) << 20 | std::random_device{}()) + 1;
   const LoadOptions& o = options_;
   if (o.users < 1) throw std::invalid_argument("--users must be at least 1");
   if (o.duration_s <= 0) throw std::invalid_argument("--duration must be positive");
@@ -105,7 +118,8 @@ Summary LoadRun::run(std::FILE* progress) {
   std::string base = o.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   std::string model = o.model;
-  if (o.scenario == "lm" && model.empty()) model = net::run_blocking(loop, resolve_model(client, base, o.token));
+  if (o.scenario == "lm" && model.empty())
+    model = net::run_blocking(loop, resolve_model(client, base, o.token));
 
   Clock::time_point start = Clock::now();
   Recorder recorder(start);
@@ -137,7 +151,8 @@ Summary LoadRun::run(std::FILE* progress) {
           asio::detached);
     }
     asio::steady_timer tick(ex);
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+    auto deadline =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
     auto next_print = start + std::chrono::seconds(1);
     uint64_t last_requests = 0, last_tokens = 0;
     Clock::time_point last_print = start;
@@ -152,8 +167,8 @@ Summary LoadRun::run(std::FILE* progress) {
       }
       if (stop_at && active == 0) break;
       if (stop_at && !cancelled_streams &&
-          (state->interrupts.load() > 1 ||
-           now - *stop_at >= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.drain_s)))) {
+          (state->interrupts.load() > 1 || now - *stop_at >= std::chrono::duration_cast<Clock::duration>(
+                                                                 std::chrono::duration<double>(o.drain_s)))) {
         for (auto* s : ctx.streams) s->cancel();
         cancelled_streams = true;
       }
@@ -163,12 +178,14 @@ Summary LoadRun::run(std::FILE* progress) {
         double dt = std::max(1e-3, std::chrono::duration<double>(now - last_print).count());
         last_print = now;
         Percentiles p = recorder.take_recent();
-        std::fprintf(progress, "%s[%5.0fs/%.0fs] users %d  req %llu (%llu/s)  err %llu  p50 %s p99 %s  tokens %llu (%llu/s)%s",
-                     tty ? "\r" : "", t, o.duration_s, active, (unsigned long long)recorder.requests(),
-                     (unsigned long long)((recorder.requests() - last_requests) / dt), (unsigned long long)recorder.errors(),
-                     human_seconds(p.p50).c_str(), human_seconds(p.p99).c_str(),
-                     (unsigned long long)recorder.tokens(), (unsigned long long)((recorder.tokens() - last_tokens) / dt),
-                     tty ? "   " : "\n");
+        std::fprintf(
+            progress,
+            "%s[%5.0fs/%.0fs] users %d  req %llu (%llu/s)  err %llu  p50 %s p99 %s  tokens %llu (%llu/s)%s",
+            tty ? "\r" : "", t, o.duration_s, active, (unsigned long long)recorder.requests(),
+            (unsigned long long)((recorder.requests() - last_requests) / dt),
+            (unsigned long long)recorder.errors(), human_seconds(p.p50).c_str(), human_seconds(p.p99).c_str(),
+            (unsigned long long)recorder.tokens(),
+            (unsigned long long)((recorder.tokens() - last_tokens) / dt), tty ? "   " : "\n");
         std::fflush(progress);
         last_requests = recorder.requests();
         last_tokens = recorder.tokens();

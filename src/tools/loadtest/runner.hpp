@@ -9,10 +9,9 @@
 // Scenarios (scenarios.hpp) are one coroutine per user that loops until ctx.stopping.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -31,18 +30,18 @@ struct LoadOptions {
   std::string scenario = "db";  // db | lm | chat
   int users = 10;
   double duration_s = 30;
-  double ramp_s = 0;            // users start evenly over this many seconds
-  double think_s = 0;           // mean pause between a user's requests (uniform 0.5x..1.5x)
-  int turns = 1;                // lm/chat: messages per conversation
-  int prompt_tokens = 200;      // lm: approximate prompt length; chat: message length (words)
-  int max_tokens = 128;         // lm: "max_tokens"
-  uint64_t seed = 0;            // 0: a random one (reported), so runs never repeat prompts
-  std::string token;            // Bearer token for db and lm
-  std::string model;            // lm: "model" field ("" = ask /v1/models)
-  std::string endpoint;         // lm: "completions" or "chat" ("" = completions for 1 turn, chat otherwise)
+  double ramp_s = 0;        // users start evenly over this many seconds
+  double think_s = 0;       // mean pause between a user's requests (uniform 0.5x..1.5x)
+  int turns = 1;            // lm/chat: messages per conversation
+  int prompt_tokens = 200;  // lm: approximate prompt length; chat: message length (words)
+  int max_tokens = 128;     // lm: "max_tokens"
+  uint64_t seed = 0;        // 0: a random one (reported), so runs never repeat prompts
+  std::string token;        // Bearer token for db and lm
+  std::string model;        // lm: "model" field ("" = ask /v1/models)
+  std::string endpoint;     // lm: "completions" or "chat" ("" = completions for 1 turn, chat otherwise)
   Slo slo;
-  double timeout_s = 120;       // per request: response head, and each body read
-  double drain_s = 30;          // after the duration: how long running requests may finish
+  double timeout_s = 120;  // per request: response head, and each body read
+  double drain_s = 30;     // after the duration: how long running requests may finish
   bool progress = true;
 };
 
@@ -51,10 +50,10 @@ struct RunContext {
   const LoadOptions& options;
   net::HttpClient& client;
   Recorder& recorder;
-  std::string base;                     // options.url without a trailing '/'
-  bool stopping = false;                // no new requests once set
-  std::set<net::ResponseBody*> streams; // bodies being read (cancelled after the drain)
-  std::string model;                    // resolved lm model name
+  std::string base;                                          // options.url without a trailing '/'
+  bool stopping = false;                                     // no new requests once set
+  std::set<net::ResponseBody*> streams;                      // bodies being read (cancelled after the drain)
+  std::string model;                                         // resolved lm model name
   std::set<boost::asio::steady_timer*>* sleepers = nullptr;  // pauses to cut short at the end
 
   // Pause for about `mean_s` (uniform 0.5x..1.5x), cut short when the run stops.
@@ -62,7 +61,8 @@ struct RunContext {
   boost::asio::awaitable<void> think_exactly(double seconds);
   // One whole request, recorded under `endpoint`. nullopt when it failed (recorded as an error)
   // or was cut short by the end of the run.
-  boost::asio::awaitable<std::optional<net::ClientResponse>> send(std::string endpoint, net::ClientRequest request);
+  boost::asio::awaitable<std::optional<net::ClientResponse>> send(std::string endpoint,
+                                                                  net::ClientRequest request);
   std::string url(std::string_view path) const { return base + std::string(path); }
 };
 

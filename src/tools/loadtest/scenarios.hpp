@@ -12,7 +12,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <functional>
 #include <random>
 #include <string>
@@ -36,11 +35,13 @@ struct StreamOutcome {
   bool ok = false;         // 200 and ended properly
   bool cut_short = false;  // cancelled at the end of the run (recorded as neither)
 };
-boost::asio::awaitable<StreamOutcome> stream_sse(RunContext& ctx, std::string endpoint, net::ClientRequest request,
-                                                 const std::function<bool(const net::SseEvent&, bool& is_end)>& on_event);
+boost::asio::awaitable<StreamOutcome> stream_sse(
+    RunContext& ctx, std::string endpoint, net::ClientRequest request,
+    const std::function<bool(const net::SseEvent&, bool& is_end)>& on_event);
 
 // The first model id of GET /v1/models ("default" when the server lists none).
-boost::asio::awaitable<std::string> resolve_model(net::HttpClient& client, std::string base, std::string token);
+boost::asio::awaitable<std::string> resolve_model(net::HttpClient& client, std::string base,
+                                                  std::string token);
 
 // About `n` tokens of text: random common English words (one BPE token each in most vocabularies,
 // " the" style), so that two prompts share no prefix beyond chance.

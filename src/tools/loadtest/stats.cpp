@@ -21,10 +21,14 @@ void merge_into(EndpointTotals& into, const EndpointTotals& from) {
 
 std::string_view error_kind_name(ErrorKind k) {
   switch (k) {
-    case ErrorKind::status: return "status";
-    case ErrorKind::timeout: return "timeout";
-    case ErrorKind::broken_stream: return "broken_stream";
-    case ErrorKind::connect: return "connect";
+    case ErrorKind::status:
+      return "status";
+    case ErrorKind::timeout:
+      return "timeout";
+    case ErrorKind::broken_stream:
+      return "broken_stream";
+    case ErrorKind::connect:
+      return "connect";
   }
   return "?";
 }
@@ -35,7 +39,9 @@ Percentiles percentiles(std::vector<double>& v) {
   if (v.empty()) return p;
   std::sort(v.begin(), v.end());
   // Nearest rank: the smallest value with at least q of the samples at or below it.
-  auto rank = [&](double q) { return v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(q * v.size())) - 1)]; };
+  auto rank = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(q * v.size())) - 1)];
+  };
   p.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   p.p50 = rank(0.50);
   p.p90 = rank(0.90);
@@ -79,7 +85,8 @@ void Recorder::generation(GenerationSample sample) {
   Bucket& b = bucket(sample.end);
   b.tokens += tokens;
   total_tokens_ += tokens;
-  if (sample.got_first_token) bucket(sample.first_token).ttft_s.push_back(seconds(sample.first_token - sample.start));
+  if (sample.got_first_token)
+    bucket(sample.first_token).ttft_s.push_back(seconds(sample.first_token - sample.start));
   generations_.push_back(std::move(sample));
 }
 
@@ -99,7 +106,8 @@ Summary Recorder::summarize(double elapsed_s, const Slo& slo) const {
     Percentiles p = percentiles(copy.latency_s);
     if (slo.latency_s > 0)
       s.good_requests += static_cast<uint64_t>(
-          std::upper_bound(copy.latency_s.begin(), copy.latency_s.end(), slo.latency_s) - copy.latency_s.begin());
+          std::upper_bound(copy.latency_s.begin(), copy.latency_s.end(), slo.latency_s) -
+          copy.latency_s.begin());
     else
       s.good_requests += copy.ok;
     s.endpoints.emplace(name, std::make_pair(std::move(copy), p));

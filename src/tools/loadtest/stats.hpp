@@ -51,8 +51,8 @@ struct GenerationSample {
   bool got_first_token = false;
   std::vector<double> inter_token_s;  // gaps between streamed pieces after the first
   uint64_t prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;  // usage (0 when unknown)
-  uint64_t pieces = 0;                // streamed text pieces received
-  int turn = 1;                       // 1-based turn of a multi-turn conversation
+  uint64_t pieces = 0;                                                   // streamed text pieces received
+  int turn = 1;  // 1-based turn of a multi-turn conversation
 };
 
 struct Slo {
@@ -86,7 +86,7 @@ struct Summary {
   uint64_t good_requests = 0;  // non-generation requests meeting the latency objective
   std::vector<TimelinePoint> timeline;
   Percentiles request_latency;  // of the endpoints that are not streamed generations
-  uint64_t cut_short = 0;      // streams still running when the run ended (not errors)
+  uint64_t cut_short = 0;       // streams still running when the run ended (not errors)
 };
 
 class Recorder {

@@ -1,7 +1,6 @@
 #include "tools/plan/costs.hpp"
 
 #include <boost/json.hpp>
-
 #include <stdexcept>
 
 namespace parley::tools::plan {
@@ -16,9 +15,11 @@ PriceTable PriceTable::defaults() {
 void PriceTable::load_json(const std::string& text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) throw std::runtime_error("price table: expected a JSON object of item: dollars per month");
+  if (ec || !v.is_object())
+    throw std::runtime_error("price table: expected a JSON object of item: dollars per month");
   for (const auto& kv : v.as_object()) {
-    if (!kv.value().is_number()) throw std::runtime_error("price table: " + std::string(kv.key()) + " is not a number");
+    if (!kv.value().is_number())
+      throw std::runtime_error("price table: " + std::string(kv.key()) + " is not a number");
     prices_[std::string(kv.key())] = kv.value().to_number<double>();
   }
 }

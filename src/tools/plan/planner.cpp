@@ -1,8 +1,7 @@
 #include "tools/plan/planner.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <deque>
 #include <map>
@@ -58,7 +57,8 @@ LoadPoint load_point_from_json(const std::string& text, const std::string& sourc
     p.latency_p50_s = number(lat->if_contains("p50"));
     p.latency_p99_s = number(lat->if_contains("p99"));
   }
-  if (const json::object* req = object_at(root, "request_latency_s"); req && number(req->if_contains("count")) > 0) {
+  if (const json::object* req = object_at(root, "request_latency_s");
+      req && number(req->if_contains("count")) > 0) {
     p.has_request_latency = true;
     p.request_p99_s = number(req->if_contains("p99"));
   } else if (!object_at(root, "generation")) {
@@ -106,11 +106,13 @@ std::vector<Capacity> find_capacity(std::vector<LoadPoint> points, const Objecti
   }
   std::vector<Capacity> out;
   for (auto& [role, c] : by_role) {
-    std::stable_sort(c.points.begin(), c.points.end(), [](const LoadPoint& a, const LoadPoint& b) { return a.users < b.users; });
+    std::stable_sort(c.points.begin(), c.points.end(),
+                     [](const LoadPoint& a, const LoadPoint& b) { return a.users < b.users; });
     bool failed = false;
     for (const LoadPoint& p : c.points) {
       std::string why = violation(p, o);
-      if (why.empty() && failed) why = "ok, but a lower level failed";
+      if (why.empty() && failed)
+        why = "ok, but a lower level failed";
       else if (why.empty()) {
         c.best = p;
         why = "ok";
@@ -147,7 +149,7 @@ SimResult simulate(const ScaleRule& rule, const Profile& profile, const Workload
   };
   SimResult r;
   std::deque<Cohort> queue, serving;
-  std::deque<double> booting;       // ready times of starting replicas, ascending
+  std::deque<double> booting;                      // ready times of starting replicas, ascending
   std::deque<std::pair<double, int>> desired_log;  // (poll time, desired) within the cool-down window
   int ready = rule.min_replicas;
   const int ticks = static_cast<int>(std::ceil(profile.duration_s));
@@ -211,7 +213,8 @@ SimResult simulate(const ScaleRule& rule, const Profile& profile, const Workload
       int want = static_cast<int>(std::ceil(metric / rule.target - 1e-9));
       want = std::clamp(want, rule.min_replicas, rule.max_replicas);
       desired_log.push_back({t, want});
-      while (!desired_log.empty() && desired_log.front().first <= t - rule.cooldown_s) desired_log.pop_front();
+      while (!desired_log.empty() && desired_log.front().first <= t - rule.cooldown_s)
+        desired_log.pop_front();
       int goal = 0;
       for (const auto& d : desired_log) goal = std::max(goal, d.second);
       int have = ready + static_cast<int>(booting.size());

@@ -6,7 +6,8 @@
 //   std::vector<LoadPoint> pts = {load_point_from_json(text, "db-100.json"), ...};
 //   auto caps = find_capacity(pts, Objectives{.latency_p99_s = 0.05});
 //   int n = replicas_for(caps[0], 500 /*concurrent users*/, 1.0);
-//   SimResult r = simulate(ScaleRule{.target = 8, ...}, Profile{.kind = "spike", .users = 40}, Workload{...});
+//   SimResult r = simulate(ScaleRule{.target = 8, ...}, Profile{.kind = "spike", .users = 40},
+//   Workload{...});
 //
 // All times are seconds. The simulation is deterministic, in one-second ticks, with fluid request
 // counts (fractions allowed); see simulate() for the exact order of events in a tick.
@@ -26,7 +27,7 @@ struct LoadPoint {
   int users = 0;
   double think_s = 0;
   double elapsed_s = 0;
-  double in_flight = 0;        // mean concurrent requests (Little's law)
+  double in_flight = 0;  // mean concurrent requests (Little's law)
   double requests_per_s = 0;
   double error_rate = 0;
   double latency_mean_s = 0, latency_p50_s = 0, latency_p99_s = 0;  // every request, streams included
@@ -34,7 +35,7 @@ struct LoadPoint {
   double request_p99_s = 0;
   bool has_ttft = false;
   double ttft_mean_s = 0, ttft_p50_s = 0, ttft_p99_s = 0;
-  double stream_mean_s = 0;    // mean whole-generation time
+  double stream_mean_s = 0;  // mean whole-generation time
   double output_tokens_per_s = 0;
 };
 // Throws std::runtime_error when the text is not a loadtest result.
@@ -51,10 +52,10 @@ std::string violation(const LoadPoint& p, const Objectives& o);
 
 struct Capacity {
   std::string role;
-  std::vector<LoadPoint> points;          // sorted by users
-  std::vector<std::string> verdicts;      // per point: "ok" or why not
-  std::optional<LoadPoint> best;          // the highest level at which it and every lower one met them
-  double target = 0;                      // concurrent requests per replica: the scale-rule target
+  std::vector<LoadPoint> points;      // sorted by users
+  std::vector<std::string> verdicts;  // per point: "ok" or why not
+  std::optional<LoadPoint> best;      // the highest level at which it and every lower one met them
+  double target = 0;                  // concurrent requests per replica: the scale-rule target
 };
 // Groups by role; per role the highest passing load level (levels above a failing one do not count).
 std::vector<Capacity> find_capacity(std::vector<LoadPoint> points, const Objectives& o);
@@ -62,13 +63,13 @@ std::vector<Capacity> find_capacity(std::vector<LoadPoint> points, const Objecti
 int replicas_for(const Capacity& c, double users, double active);
 
 struct ScaleRule {
-  double target = 10;          // concurrent requests per replica
-  double polling_s = 15;       // how often the scaler reads the metric
-  double cooldown_s = 300;     // scale-down stabilization (and scale to zero) window
+  double target = 10;       // concurrent requests per replica
+  double polling_s = 15;    // how often the scaler reads the metric
+  double cooldown_s = 300;  // scale-down stabilization (and scale to zero) window
   int min_replicas = 0;
   int max_replicas = 10;
-  double cold_start_s = 10;    // replica start to ready
-  double replica_limit = 0;    // concurrent requests one replica serves at most; 0 = no limit
+  double cold_start_s = 10;  // replica start to ready
+  double replica_limit = 0;  // concurrent requests one replica serves at most; 0 = no limit
 };
 
 struct Profile {
@@ -81,8 +82,8 @@ struct Profile {
 };
 
 struct Workload {
-  double service_s = 1;         // time one request holds a replica (rounded to whole ticks)
-  double active = 1;            // requests outstanding per user (1: no think time)
+  double service_s = 1;  // time one request holds a replica (rounded to whole ticks)
+  double active = 1;     // requests outstanding per user (1: no think time)
   // Time to first token when admitted at this many concurrent requests per replica (no queueing).
   std::function<double(double per_replica)> base_ttft = [](double) { return 0.0; };
 };
@@ -94,11 +95,13 @@ struct SimTick {
 };
 struct SimResult {
   std::vector<SimTick> ticks;
-  double replica_seconds = 0;   // ready + starting replicas, summed over ticks (billing)
+  double replica_seconds = 0;  // ready + starting replicas, summed over ticks (billing)
   double max_queue = 0, max_wait = 0, ttft_mean = 0, ttft_max = 0;
   double requests = 0, waited = 0;  // admitted; admitted after waiting at least a second
   int max_replicas = 0;
-  double mean_replicas() const { return ticks.empty() ? 0 : replica_seconds / static_cast<double>(ticks.size()); }
+  double mean_replicas() const {
+    return ticks.empty() ? 0 : replica_seconds / static_cast<double>(ticks.size());
+  }
 };
 
 // Each tick t = 0, 1, ... < duration:
