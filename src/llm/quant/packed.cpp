@@ -27,16 +27,17 @@ PanelLayout panel_layout(TensorType t, int64_t k) {
     case TensorType::Q5_1: l.steps = 4, l.has_qh = true, l.has_m = true; break;
     case TensorType::Q4_K: l.steps = 4, l.has_m = true, l.kquant = true; break;
     case TensorType::Q5_K: l.steps = 4, l.has_qh = true, l.has_m = true, l.kquant = true; break;
+    case TensorType::Q6_K: l.steps = 4, l.six = true, l.c = 32; break;
     default: throw std::invalid_argument("panel_layout: type " + std::string(type_info(t).name) + " is not packable");
   }
   l.qs_block = static_cast<size_t>(l.steps) * 64;
   size_t off = 0;
   l.qs_off = off, off += nb * l.qs_block;
-  l.qh_off = off, off += l.has_qh ? nb * 64 : 0;
-  const size_t scale_blocks = l.kquant ? nb / 8 : nb;
+  l.qh_off = off, off += l.has_qh ? nb * 64 : l.six ? nb * 128 : 0;
+  const size_t scale_blocks = l.kquant || l.six ? nb / 8 : nb;
   l.d_off = off, off += scale_blocks * 32;
   l.m_off = off, off += l.has_m ? scale_blocks * 32 : 0;
-  l.sc_off = off, off += l.kquant ? nb * 16 : 0;
+  l.sc_off = off, off += l.kquant ? nb * 16 : l.six ? nb * 32 : 0;
   l.mn_off = off, off += l.kquant ? nb * 16 : 0;
   l.panel_bytes = (off + 63) / 64 * 64;
   return l;
@@ -65,6 +66,7 @@ void decode_any(TensorType t, const uint8_t* row, int64_t b, Decoded32& o) {
     case TensorType::Q5_1: decode_block32<TensorType::Q5_1>(row, b, o); break;
     case TensorType::Q4_K: decode_block32<TensorType::Q4_K>(row, b, o); break;
     case TensorType::Q5_K: decode_block32<TensorType::Q5_K>(row, b, o); break;
+    case TensorType::Q6_K: decode_block32<TensorType::Q6_K>(row, b, o); break;
     default: assert(false);
   }
 }
@@ -75,6 +77,18 @@ void unpack_q(const PanelLayout& l, const uint8_t* panel, int64_t b, int r, uint
   if (l.steps == 8) {
     for (int s = 0; s < 8; ++s)
       for (int j = 0; j < 4; ++j) q[4 * s + j] = qs[(s * 16 + r) * 4 + j];
+    return;
+  }
+  if (l.six) {
+    const uint8_t* qh6 = panel + l.qh_off + static_cast<size_t>(b) * 128;
+    for (int s = 0; s < 4; ++s)
+      for (int j = 0; j < 4; ++j) {
+        const uint8_t v = qs[(s * 16 + r) * 4 + j];
+        const uint8_t h = qh6[((s % 2) * 16 + r) * 4 + j];
+        const int shift = s < 2 ? 0 : 2;
+        q[4 * s + j] = static_cast<uint8_t>((v & 0xf) | (((h >> shift) & 3) << 4));
+        q[16 + 4 * s + j] = static_cast<uint8_t>((v >> 4) | (((h >> (4 + shift)) & 3) << 4));
+      }
     return;
   }
   uint64_t qh[4][2] = {};
@@ -122,13 +136,27 @@ void matmul_packed_scalar(const PackedWeight& w, int64_t r0, int64_t r1, const v
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t b = 0; b < nb; ++b) {
       unpack_q(l, panel, b, r, q);
-      float d, m;
-      block_scale(l, panel, b, r, d, m);
+      float d[2], m[2];
+      if (l.six) {
+        uint16_t dh;
+        std::memcpy(&dh, panel + l.d_off + static_cast<size_t>(b / 8 * 16 + r) * 2, 2);
+        for (int h = 0; h < 2; ++h) {
+          const auto sc = static_cast<int8_t>(panel[l.sc_off + static_cast<size_t>((b * 2 + h) * 16 + r)]);
+          d[h] = fp16_to_fp32(dh) * static_cast<float>(sc);
+          m[h] = -32.0f * d[h];
+        }
+      } else {
+        block_scale(l, panel, b, r, d[0], m[0]);
+        d[1] = d[0], m[1] = m[0];
+      }
       for (int64_t j = 0; j < n; ++j) {
         const BlockQ8A& x = X[j * nb + b];
-        int dot = 0;
-        for (int e = 0; e < 32; ++e) dot += static_cast<int>(q[e]) * x.qs[e];
-        const float part = d * static_cast<float>(dot) + m * static_cast<float>(x.sum[0] + x.sum[1]);
+        float part = 0;
+        for (int h = 0; h < 2; ++h) {
+          int dot = 0;
+          for (int e = 16 * h; e < 16 * h + 16; ++e) dot += static_cast<int>(q[e]) * x.qs[e];
+          part += d[h] * static_cast<float>(dot) + m[h] * static_cast<float>(x.sum[h]);
+        }
         acc[static_cast<size_t>(j)] += static_cast<double>(x.d * part);
       }
     }
@@ -140,7 +168,7 @@ void matmul_packed_scalar(const PackedWeight& w, int64_t r0, int64_t r1, const v
 
 bool packable(TensorType t) {
   return t == TensorType::Q8_0 || t == TensorType::Q4_0 || t == TensorType::Q4_1 || t == TensorType::Q5_0 ||
-         t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K;
+         t == TensorType::Q5_1 || t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
 }
 
 bool packing_pays() { return detected_isa() >= Isa::Avx512 && active_isa() >= Isa::Avx512; }
@@ -171,6 +199,15 @@ PackedWeight pack_weight(TensorType t, const void* Wv, int64_t rows, int64_t k) 
       if (l.steps == 8) {
         for (int s = 0; s < 8; ++s)
           for (int j = 0; j < 4; ++j) qs[(s * 16 + r) * 4 + j] = o.q[4 * s + j];
+      } else if (l.six) {
+        uint8_t* qh6 = panel + l.qh_off + static_cast<size_t>(b) * 128;
+        for (int s = 0; s < 4; ++s)
+          for (int j = 0; j < 4; ++j) {
+            const uint8_t lo = o.q[4 * s + j], hi = o.q[16 + 4 * s + j];
+            qs[(s * 16 + r) * 4 + j] = static_cast<uint8_t>((lo & 0xf) | ((hi & 0xf) << 4));
+            const int shift = s < 2 ? 0 : 2;
+            qh6[((s % 2) * 16 + r) * 4 + j] |= static_cast<uint8_t>((((lo >> 4) & 3) << shift) | (((hi >> 4) & 3) << (4 + shift)));
+          }
       } else {
         uint64_t* qh = reinterpret_cast<uint64_t*>(panel + l.qh_off + static_cast<size_t>(b) * 64);
         for (int s = 0; s < 4; ++s)
@@ -183,6 +220,14 @@ PackedWeight pack_weight(TensorType t, const void* Wv, int64_t rows, int64_t k) 
               qh[2 * s + 1] |= static_cast<uint64_t>((hi >> 4) & 1) << bit;
             }
           }
+      }
+      if (l.six) {
+        const auto* x = reinterpret_cast<const BlockQ6_K*>(row) + b / 8;
+        if (b % 8 == 0) std::memcpy(panel + l.d_off + static_cast<size_t>(b / 8 * 16 + r) * 2, &x->d, 2);
+        const int j = static_cast<int>(b % 8), half = j / 4, quarter = j % 4;
+        for (int h = 0; h < 2; ++h)
+          panel[l.sc_off + static_cast<size_t>((b * 2 + h) * 16 + r)] = static_cast<uint8_t>(x->scales[8 * half + 2 * quarter + h]);
+        continue;
       }
       if (l.kquant) {
         const uint8_t* sblock = row + static_cast<size_t>(b / 8) * type_info(t).type_size;

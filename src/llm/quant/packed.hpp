@@ -15,6 +15,11 @@
 //     d   [nb/8][16] fp16, m [nb/8][16] fp16 (d and dmin of each row's super-block), then
 //     sc  [nb][16] uint8, mn [nb][16] uint8 (the 6-bit scale and min of each row's sub-block),
 //     so the block scale is d * sc and the minimum -dmin * mn, both exact in f32.
+//   Q6_K: qs holds bits 0-3 as above; bits 4-5 live in
+//     qh6 [nb][2 pairs][16 rows][4 bytes]: pair p, byte j of row r: bits 0-1 = high bits of q[4p+j],
+//         2-3 of q[4(p+2)+j], 4-5 of q[16+4p+j], 6-7 of q[16+4(p+2)+j]
+//     d   [nb/8][16] fp16 (each row's super-block d), sc [nb][2 halves][16] int8 (16-element scales),
+//     so w = d * sc * (q - 32) per 16-element half; the size equals the original's.
 //   so the weight of row r, element e of block b is d * q + m (Q4_1/Q5_1) or d * (q - c) with
 //   c = 128 (Q8_0), 8 (Q4_0), 16 (Q5_0). Bytes per panel = 16 x the original row bytes (+ padding).
 //
@@ -43,7 +48,7 @@ struct PackedWeight {
   const uint8_t* panel(int64_t p) const { return data.get() + static_cast<size_t>(p) * panel_bytes; }
 };
 
-// True for the types with a packed layout (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K).
+// True for the types with a packed layout (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K).
 bool packable(TensorType t);
 // True when packing makes matmuls faster on this CPU (the packed kernels are AVX-512 VNNI; elsewhere
 // only the scalar reference runs on packed weights).
@@ -70,6 +75,7 @@ struct PanelLayout {
   size_t qs_block = 0;    // bytes of qs per block: steps * 64
   bool has_qh = false, has_m = false;
   bool kquant = false;    // Q4_K / Q5_K: super-block d/dmin + per-block sc/mn sections
+  bool six = false;       // Q6_K: qh6 section, d per super-block, int8 scales per 16
   float c = 0;            // symmetric offset (0 when has_m)
   size_t qs_off = 0, qh_off = 0, d_off = 0, m_off = 0, sc_off = 0, mn_off = 0;  // section offsets
   size_t panel_bytes = 0;

@@ -27,14 +27,18 @@ constexpr int64_t kTokenChunk = 64;  // tokens per pass over the weights (activa
 
 // Per token and block: xd = activation scale, xs = offset factor (xd * sum for types with a stored
 // minimum, c * xd * sum for the symmetric ones, whose offset is -c * d).
+// Q6_K (16-element scales) uses xs0 / xs1 = 32 * xd * (sum of each half) instead of xs.
 struct PackedActs {
-  std::vector<float> xd, xs;  // [token][block]
-  void fill(const BlockQ8A* X, int64_t count, bool has_m, float c) {
+  std::vector<float> xd, xs, xs0, xs1;  // [token][block]
+  void fill(const BlockQ8A* X, int64_t count, bool has_m, float c, bool halves) {
     xd.resize(static_cast<size_t>(count)), xs.resize(static_cast<size_t>(count));
+    if (halves) xs0.resize(static_cast<size_t>(count)), xs1.resize(static_cast<size_t>(count));
     const float f = has_m ? 1.0f : c;
     for (int64_t i = 0; i < count; ++i) {
-      xd[static_cast<size_t>(i)] = X[i].d;
-      xs[static_cast<size_t>(i)] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
+      const size_t u = static_cast<size_t>(i);
+      xd[u] = X[i].d;
+      xs[u] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
+      if (halves) xs0[u] = c * X[i].d * static_cast<float>(X[i].sum[0]), xs1[u] = c * X[i].d * static_cast<float>(X[i].sum[1]);
     }
   }
 };
@@ -46,7 +50,7 @@ inline __m512i bcast4(const int8_t* p) {
 }
 
 // One panel (16 rows) x tokens [j0, j0 + TJ) over all nb blocks.
-template <int kSteps, bool kQh, bool kM, bool kK, int TJ>
+template <int kSteps, bool kQh, bool kM, bool kK, bool k6, int TJ>
 void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const BlockQ8A* X, const PackedActs& a,
                 int64_t j0, float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask) {
   const uint8_t* qs = panel + l.qs_off;
@@ -75,9 +79,25 @@ void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const Bl
         }
         w[s] = lo, w[4 + s] = hi;
       }
+      if constexpr (k6) {  // bits 4-5 (packed.hpp, qh6): w |= shifted bits & 0x30
+        const __m512i c30 = _mm512_set1_epi8(0x30);
+        for (int p = 0; p < 2; ++p) {
+          const __m512i h = _mm512_load_si512(qh + b * 128 + 64 * p);
+          w[p] = _mm512_ternarylogic_epi32(w[p], _mm512_slli_epi16(h, 4), c30, 0xf8);
+          w[p + 2] = _mm512_ternarylogic_epi32(w[p + 2], _mm512_slli_epi16(h, 2), c30, 0xf8);
+          w[4 + p] = _mm512_ternarylogic_epi32(w[4 + p], h, c30, 0xf8);
+          w[6 + p] = _mm512_ternarylogic_epi32(w[6 + p], _mm512_srli_epi16(h, 2), c30, 0xf8);
+        }
+      }
     }
     __m512 d, m;
-    if constexpr (kK) {  // d * sc, -dmin * mn of the 16 rows (exact in f32)
+    if constexpr (k6) {  // d * sc of each half: d = first 16 elements, m = last 16
+      const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (b / 8) * 16)));
+      const __m128i s0 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32));
+      const __m128i s1 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32 + 16));
+      d = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s0)));
+      m = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s1)));
+    } else if constexpr (kK) {  // d * sc, -dmin * mn of the 16 rows (exact in f32)
       const int64_t sb = b / 8;
       const __m128i sc = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 16));
       const __m128i mn = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.mn_off + b * 16));
@@ -93,6 +113,18 @@ void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const Bl
     for (int t = 0; t < TJ; ++t) {
       const int64_t xi = (j0 + t) * nb + b;
       const int8_t* x = X[xi].qs;
+      if constexpr (k6) {  // halves apart: elements 0-15 are w[0..3], 16-31 w[4..7]
+        __m512i h0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
+        __m512i h1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], bcast4(x + 16));
+        for (int i = 1; i < 4; ++i) {
+          h0 = _mm512_dpbusd_epi32(h0, w[i], bcast4(x + 4 * i));
+          h1 = _mm512_dpbusd_epi32(h1, w[4 + i], bcast4(x + 16 + 4 * i));
+        }
+        const __m512 xd = _mm512_set1_ps(a.xd[static_cast<size_t>(xi)]);
+        acc[t] = _mm512_fmadd_ps(d, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h0), xd, _mm512_set1_ps(a.xs0[static_cast<size_t>(xi)])), acc[t]);
+        acc[t] = _mm512_fmadd_ps(m, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h1), xd, _mm512_set1_ps(a.xs1[static_cast<size_t>(xi)])), acc[t]);
+        continue;
+      }
       __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
       __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], bcast4(x + 4));
       for (int i = 2; i < 8; i += 2) {
@@ -113,12 +145,12 @@ void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const Bl
   for (int t = 0; t < TJ; ++t) _mm512_mask_storeu_ps(Y + (j0 + t) * ldy + row0, rows_mask, acc[t]);
 }
 
-template <int kSteps, bool kQh, bool kM, bool kK = false>
+template <int kSteps, bool kQh, bool kM, bool kK = false, bool k6 = false>
 void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
   const PanelLayout l = panel_layout(w.type, w.k);
   const int64_t nb = w.k / 32;
   thread_local PackedActs a;
-  a.fill(X, n * nb, kM, l.c);
+  a.fill(X, n * nb, kM, l.c, k6);
   for (int64_t jc = 0; jc < n; jc += kTokenChunk) {
     const int64_t je = std::min(n, jc + kTokenChunk);
     for (int64_t row0 = r0; row0 < r1; row0 += kPanelRows) {
@@ -127,14 +159,14 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
       const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
       for (int64_t j = jc; j < je; j += kTokenTile) {
         switch (std::min(kTokenTile, je - j)) {
-          case 1: panel_tile<kSteps, kQh, kM, kK, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 2: panel_tile<kSteps, kQh, kM, kK, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 3: panel_tile<kSteps, kQh, kM, kK, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 4: panel_tile<kSteps, kQh, kM, kK, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 5: panel_tile<kSteps, kQh, kM, kK, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 6: panel_tile<kSteps, kQh, kM, kK, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          case 7: panel_tile<kSteps, kQh, kM, kK, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          default: panel_tile<kSteps, kQh, kM, kK, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 1: panel_tile<kSteps, kQh, kM, kK, k6, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 2: panel_tile<kSteps, kQh, kM, kK, k6, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 3: panel_tile<kSteps, kQh, kM, kK, k6, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 4: panel_tile<kSteps, kQh, kM, kK, k6, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 5: panel_tile<kSteps, kQh, kM, kK, k6, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 6: panel_tile<kSteps, kQh, kM, kK, k6, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 7: panel_tile<kSteps, kQh, kM, kK, k6, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          default: panel_tile<kSteps, kQh, kM, kK, k6, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
         }
       }
     }
@@ -154,6 +186,7 @@ bool matmul_packed_avx512(const PackedWeight& w, int64_t r0, int64_t r1, const v
     case TensorType::Q5_1: run<4, true, true>(w, r0, r1, X, n, Y, ldy); return true;
     case TensorType::Q4_K: run<4, false, true, true>(w, r0, r1, X, n, Y, ldy); return true;
     case TensorType::Q5_K: run<4, true, true, true>(w, r0, r1, X, n, Y, ldy); return true;
+    case TensorType::Q6_K: run<4, false, false, false, true>(w, r0, r1, X, n, Y, ldy); return true;
     default: return false;
   }
 }
