@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "llm/gguf/gguf_reader.hpp"
 #include "llm/quant/kernels.hpp"
 
@@ -50,6 +53,16 @@ class Binder {
   const gguf::GgufFile& f_;
 };
 
+// The mapped pages of a packed matrix are not read again: drop them from this process (the page cache
+// keeps or reclaims them), so the packed copy replaces the original in memory instead of doubling it.
+// A tied output matrix is the token embedding, whose rows are still looked up: they fault back in.
+void release_pages(const void* data, size_t bytes) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 // Packs every packable matrix (two threads: packing is ~1 s per GB).
 void pack_all(const std::vector<Weight*>& ws) {
   std::vector<Weight*> todo;
@@ -57,8 +70,11 @@ void pack_all(const std::vector<Weight*>& ws) {
     if (*w && quant::packable(w->type)) todo.push_back(w);
   auto work = [&](size_t first) {
     for (size_t i = first; i < todo.size(); i += 2)
+    {
       todo[i]->packed = std::make_shared<const quant::PackedWeight>(
           quant::pack_weight(todo[i]->type, todo[i]->data, todo[i]->rows, todo[i]->cols));
+      release_pages(todo[i]->data, todo[i]->bytes);
+    }
   };
   std::thread second(work, 1);
   work(0);
