@@ -209,7 +209,14 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
     for (int64_t t = 0; t < n; ++t)
       ops::rms_norm(x_.data() + t * E, static_cast<const float*>(lw.ffn_norm.data), xn_.data() + t * E, E, hp.rms_eps);
     matmul({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, xn_.data(), n);
-    ops::swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
+    // SwiGLU costs one exp per element ([n, n_ff]): split over the threads for prompt chunks.
+    if (n <= kSerialQuantizeTokens) {
+      ops::swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
+    } else {
+      pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
+        ops::swiglu(gate_.data() + b * hp.n_ff, up_.data() + b * hp.n_ff, gate_.data() + b * hp.n_ff, (e - b) * hp.n_ff);
+      });
+    }
     matmul({{&lw.w_down, xn_.data()}}, gate_.data(), n);
     for (int64_t i = 0; i < n * E; ++i) x_[i] += xn_[i];
   }
