@@ -22,7 +22,7 @@
 namespace parley::llm::quant::detail {
 namespace {
 
-constexpr int64_t kTokenTile = 8;    // tokens per panel pass (accumulators in registers)
+constexpr int64_t kTokenTile = 16;   // tokens per panel pass (accumulators in registers)
 constexpr int64_t kTokenChunk = 64;  // tokens per pass over the weights (activations stay in L2)
 
 // Per token and block: xd = activation scale, xs = offset factor (xd * sum for types with a stored
@@ -166,7 +166,15 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
           case 5: panel_tile<kSteps, kQh, kM, kK, k6, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
           case 6: panel_tile<kSteps, kQh, kM, kK, k6, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
           case 7: panel_tile<kSteps, kQh, kM, kK, k6, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
-          default: panel_tile<kSteps, kQh, kM, kK, k6, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 8: panel_tile<kSteps, kQh, kM, kK, k6, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 9: panel_tile<kSteps, kQh, kM, kK, k6, 9>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 10: panel_tile<kSteps, kQh, kM, kK, k6, 10>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 11: panel_tile<kSteps, kQh, kM, kK, k6, 11>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 12: panel_tile<kSteps, kQh, kM, kK, k6, 12>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 13: panel_tile<kSteps, kQh, kM, kK, k6, 13>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 14: panel_tile<kSteps, kQh, kM, kK, k6, 14>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          case 15: panel_tile<kSteps, kQh, kM, kK, k6, 15>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
+          default: panel_tile<kSteps, kQh, kM, kK, k6, 16>(panel, l, nb, X, a, j, Y, ldy, row0, mask); break;
         }
       }
     }
