@@ -1,7 +1,7 @@
 // Capacity planning from load-test results, and a simulation of a concurrency-based HTTP scale
 // rule (KEDA HTTP add-on: requests in flight per replica, scaled the way the Kubernetes HPA does).
 // Azure Container Apps' "http" rule counts requests of the last 15 s / 15 (a rate): with its
-// target set to a replica's measured requests/s it scales at the same points (docs/capacity.md).
+// target set to a replica's measured requests/s it scales at the same points (docs/operations.md, "Finding the right scale rules").
 //
 //   std::vector<LoadPoint> pts = {load_point_from_json(text, "db-100.json"), ...};
 //   auto caps = find_capacity(pts, Objectives{.latency_p99_s = 0.05});
