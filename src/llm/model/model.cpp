@@ -65,15 +65,15 @@ void release_pages(const void* data, size_t bytes) {
 
 // Packs every packable matrix (two threads: packing is ~1 s per GB).
 void pack_all(const std::vector<Weight*>& ws) {
-  std::vector<Weight*> todo;
+  std::vector<Weight*> to_pack;
   for (Weight* w : ws)
-    if (*w && quant::packable(w->type)) todo.push_back(w);
+    if (*w && quant::packable(w->type)) to_pack.push_back(w);
   auto work = [&](size_t first) {
-    for (size_t i = first; i < todo.size(); i += 2)
+    for (size_t i = first; i < to_pack.size(); i += 2)
     {
-      todo[i]->packed = std::make_shared<const quant::PackedWeight>(
-          quant::pack_weight(todo[i]->type, todo[i]->data, todo[i]->rows, todo[i]->cols));
-      release_pages(todo[i]->data, todo[i]->bytes);
+      to_pack[i]->packed = std::make_shared<const quant::PackedWeight>(
+          quant::pack_weight(to_pack[i]->type, to_pack[i]->data, to_pack[i]->rows, to_pack[i]->cols));
+      release_pages(to_pack[i]->data, to_pack[i]->bytes);
     }
   };
   std::thread second(work, 1);
