@@ -104,6 +104,7 @@ struct ClientConnection {
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
   bool connected = false;
+  bool reusable = true;  // false once a request on it was cut short (answered before fully sent)
 };
 
 struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
@@ -214,6 +215,11 @@ std::shared_ptr<ClientConnection> HttpClient::Impl::acquire(const std::string& k
 void HttpClient::Impl::release(const std::string& key, std::shared_ptr<ClientConnection> c) {
   c->idle_since = Clock::now();
   c->stream.expires_never();
+  if (!c->reusable) {
+    error_code ec;
+    c->stream.socket().close(ec);
+    return;
+  }
   std::lock_guard lock(mu);
   auto& list = idle[key];
   if (list.size() >= options.max_idle_per_host) {
@@ -258,13 +264,22 @@ asio::awaitable<HttpClient::Impl::Attempt> HttpClient::Impl::attempt(ClientConne
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(body)};
     std::tie(wec, std::ignore) = co_await asio::async_write(c.stream, bufs, kTuple);
   }
-  if (wec) {
+  // A server may answer early (413 to a body over its limit) and close while the body is still
+  // being written: the write fails, but the answer may be waiting. Read it before giving up.
+  bool answered_early = wec == asio::error::broken_pipe || wec == asio::error::connection_reset;
+  if (answered_early) c.reusable = false;
+  if (wec && !answered_early) {
     a.ec = wec;
     a.stage = "write";
     co_return a;
   }
-  c.stream.expires_after(read_timeout);
+  c.stream.expires_after(answered_early ? std::chrono::milliseconds(1000) : read_timeout);
   auto [hec, hn] = co_await http::async_read_header(c.stream, c.buffer, parser, kTuple);
+  if (hec && answered_early) {
+    a.ec = wec;
+    a.stage = "write";
+    co_return a;
+  }
   if (hec) {
     a.ec = hec;
     a.stage = "read";

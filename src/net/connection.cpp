@@ -330,7 +330,7 @@ asio::awaitable<void> Connection::linger_close() {
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   stream_.expires_after(std::chrono::milliseconds(500));
   size_t drained = 0;
-  while (drained < (1u << 20)) {
+  while (drained < (16u << 20)) {  // at most 16 MiB within the 500 ms
     buffer_.consume(buffer_.size());
     auto [rec, n] = co_await stream_.async_read_some(buffer_.prepare(16384), kTuple);
     if (rec) break;

@@ -62,6 +62,25 @@ TEST_F(Client, GetAndPostWithHeaders) {
   EXPECT_EQ(big.body.size(), 300000u);
 }
 
+// CI once saw "Broken pipe" instead of the 413: the server answered and closed while the client
+// was still writing a body several MiB over the limit. The 413 must reach the client every time.
+TEST_F(Client, BodyFarOverTheServerLimitGetsThe413) {
+  ServerOptions opt;
+  opt.body_limit = 1000;
+  start(client_router(), opt);
+  HttpClient client(loop);
+  for (size_t mib : {3, 8, 16}) {
+    for (int i = 0; i < 4; ++i) {
+      ClientRequest post{.method = Method::post, .url = url("/echo"), .body = std::string(mib << 20, 'x')};
+      auto r = run_blocking(loop, client.request(post));
+      EXPECT_EQ(r.status, 413) << mib << " MiB, try " << i;
+      EXPECT_NE(r.body.find("payload_too_large"), std::string::npos) << r.body;
+    }
+  }
+  // The client and server are both fine afterwards.
+  EXPECT_EQ(run_blocking(loop, client.request(ClientRequest{.url = url("/hello")})).status, 200);
+}
+
 TEST_F(Client, ReusesPooledConnections) {
   start(client_router());
   HttpClient client(loop);
