@@ -20,6 +20,7 @@
 #include "llm/runtime/local_generator.hpp"
 #include "net/event_loop.hpp"
 #include "net/server.hpp"
+#include "services/ui/generation_limit_options.hpp"
 #include "services/ui/ui_command.hpp"
 #include "services/ui/ui_service.hpp"
 #include "store/open_store.hpp"
@@ -39,6 +40,7 @@ struct ServeArgs {
   int http_threads = 2;
   int64_t max_tokens = 1024;
   std::string chat_template;
+  ui::UiOptions limits;  // the generation limits (ui/generation_limit_options.hpp)
 };
 
 int run_serve(const ServeArgs& a) {
@@ -93,7 +95,7 @@ int run_serve(const ServeArgs& a) {
     return 2;
   }
 
-  ui::UiOptions ui_options;
+  ui::UiOptions ui_options = a.limits;
   ui::UiService ui(*opened->store, *generator, ui::SessionSealer(std::move(**keys)), ui_options);
   net::Router router;
   ui.add_routes(router);
@@ -159,6 +161,7 @@ void register_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--http-threads", a->http_threads, "HTTP event-loop threads")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "Longest reply in tokens")->capture_default_str();
   cmd->add_option("--chat-template", a->chat_template, "Built-in chat template instead of the model's own");
+  ui::add_generation_limit_options(cmd, a->limits);
   cmd->callback([a, &exit_code] { exit_code = run_serve(*a); });
 }
 

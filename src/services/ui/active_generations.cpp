@@ -29,8 +29,11 @@ Result<std::shared_ptr<ActiveGeneration>> ActiveGenerations::try_start(const std
   std::string key = owner + "\n" + chat_id;
   if (auto it = by_chat_.find(key); it != by_chat_.end() && !it->second.expired())
     return make_error(ErrorCode::conflict, "A reply is already being written in this chat. Wait for it or stop it.");
+  if (static_cast<int>(by_chat_.size()) >= total_limit_)
+    return make_error(ErrorCode::unavailable,
+                      "This server is writing as many replies as it can right now. Please try again in a few seconds.");
   int& count = per_owner_[owner];
-  if (count >= per_session_limit_ || static_cast<int>(by_chat_.size()) >= total_limit_) {
+  if (count >= per_session_limit_) {
     if (count == 0) per_owner_.erase(owner);
     return make_error(ErrorCode::rate_limited, "Too many replies are being written at once. Wait for one to finish.");
   }

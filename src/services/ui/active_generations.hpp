@@ -1,7 +1,7 @@
 // ActiveGenerations: the replies being generated right now by this UI replica, so that Stop (a
 // request of its own) reaches the stream, and so that one session cannot start more than its share.
 //
-//   auto slot = generations.try_start(owner, chat_id);   // Result: rate_limited / conflict
+//   auto slot = generations.try_start(owner, chat_id);   // Result: conflict / unavailable / rate_limited
 //   slot->attach(stream.get());  ...  slot->detach();     // before the stream is destroyed
 //   generations.stop(owner, chat_id);                     // from the Stop handler: cancels it
 //   // the slot is released when the last shared_ptr to it goes away
@@ -52,8 +52,8 @@ class ActiveGenerations {
   ActiveGenerations(int per_session_limit, int total_limit)
       : per_session_limit_(per_session_limit), total_limit_(total_limit) {}
 
-  // rate_limited: the session (or the replica) has too many replies running; conflict: this chat
-  // already has one.
+  // conflict: this chat already has one; unavailable: the replica runs total_limit replies (its
+  // global cap on concurrent streams); rate_limited: the session runs per_session_limit replies.
   Result<std::shared_ptr<ActiveGeneration>> try_start(const std::string& owner, const std::string& chat_id);
   // true when a generation of this owner's chat was running (it is now being cancelled).
   bool stop(const std::string& owner, const std::string& chat_id);

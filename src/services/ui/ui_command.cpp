@@ -12,6 +12,7 @@
 #include "net/event_loop.hpp"
 #include "net/server.hpp"
 #include "services/openai/openai_generator.hpp"
+#include "services/ui/generation_limit_options.hpp"
 #include "services/ui/ui_service.hpp"
 #include "store/dbapi_client.hpp"
 
@@ -26,7 +27,7 @@ struct UiArgs {
   std::string lm_api_key;
   std::string model;
   int threads = 0;
-  int max_per_session = 2;
+  UiOptions limits;  // the generation limits (generation_limit_options.hpp)
   int64_t max_tokens = 0;
   std::string tls_cert, tls_key;
 };
@@ -82,8 +83,7 @@ int run_ui(const UiArgs& a) {
   gen_options.model = a.model;
   OpenAiGenerator generator(client, gen_options);
 
-  UiOptions ui_options;
-  ui_options.max_generations_per_session = a.max_per_session;
+  UiOptions ui_options = a.limits;
   if (a.max_tokens > 0) ui_options.max_tokens = a.max_tokens;
   UiService ui(store, generator, SessionSealer(std::move(**keys)), ui_options);
   net::Router router;
@@ -126,8 +126,7 @@ void register_ui_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--lm-api-key", a->lm_api_key, "Bearer key for lm-api (default: LM_API_KEY, PARLEY_SERVICE_TOKEN)");
   cmd->add_option("--model", a->model, "The \"model\" field sent upstream (some servers need one)");
   cmd->add_option("--threads", a->threads, "Event loop threads (0: one per CPU)")->capture_default_str();
-  cmd->add_option("--max-generations-per-session", a->max_per_session, "Concurrent replies per browser session")
-      ->capture_default_str();
+  add_generation_limit_options(cmd, a->limits);
   cmd->add_option("--max-tokens", a->max_tokens, "Longest reply in tokens (0: the model server's default)");
   cmd->add_option("--tls-cert", a->tls_cert, "PEM certificate (with --tls-key: serve HTTPS)");
   cmd->add_option("--tls-key", a->tls_key, "PEM private key");

@@ -278,13 +278,15 @@ UiService::Awaitable UiService::post_message(Context& ctx) {
       e.message = "The chat database is not reachable right now; your message was not sent. Please try again.";
     co_return error_response(ctx, e, "/");
   }
-  auto slot = generations_.try_start(ctx.session.owner, chat->chat.id);
-  if (!slot) co_return error_response(ctx, slot.error(), ctx.chat_url());
+  int64_t retry_after_s = 0;
+  auto slot = start_generation(ctx, chat->chat.id, retry_after_s);
+  if (!slot) co_return refused(ctx, *chat, slot.error(), retry_after_s);
 
   // The user's message is stored before anything is generated.
   store::NewMessage user_message{.role = store::Role::user, .content = content};
   auto appended = co_await store_.append_message(owner, id, std::move(user_message));
   if (!appended) {
+    rate_limiter_.refund(ctx.session.owner);  // nothing was generated
     Error e = appended.error();
     if (e.code == ErrorCode::unavailable)
       e.message = "The chat database is not reachable right now; your message was not sent. Please try again.";
@@ -315,22 +317,50 @@ UiService::Awaitable UiService::regenerate(Context& ctx) {
     if (e.code == ErrorCode::unavailable) e.message = "The chat database is not reachable right now. Please try again.";
     co_return error_response(ctx, e, "/");
   }
+  // The history the model sees ends with the last user message: trailing system messages and the
+  // reply being replaced are left out (found first, removed once the limits allowed the reply).
   auto& messages = chat->messages;
-  while (!messages.empty() && messages.back().role == store::Role::system) messages.pop_back();
+  size_t keep = messages.size();
+  while (keep > 0 && messages[keep - 1].role == store::Role::system) --keep;
   std::optional<std::string> replace_id;
-  if (!messages.empty() && messages.back().role == store::Role::assistant) {
-    replace_id = messages.back().id;
-    messages.pop_back();
-  }
-  if (messages.empty() || messages.back().role != store::Role::user)
+  if (keep > 0 && messages[keep - 1].role == store::Role::assistant) replace_id = messages[--keep].id;
+  if (keep == 0 || messages[keep - 1].role != store::Role::user)
     co_return error_response(ctx, make_error(ErrorCode::invalid_argument, "There is no reply to regenerate yet."),
                              ctx.chat_url());
-  auto slot = generations_.try_start(ctx.session.owner, chat->chat.id);
-  if (!slot) co_return error_response(ctx, slot.error(), ctx.chat_url());
+  int64_t retry_after_s = 0;
+  auto slot = start_generation(ctx, chat->chat.id, retry_after_s);
+  if (!slot) co_return refused(ctx, *chat, slot.error(), retry_after_s);
+  messages.resize(keep);
   std::optional<store::Message> no_user;
   std::shared_ptr<ActiveGeneration> generation = std::move(*slot);
   Response response = co_await respond_with_reply(ctx, *chat, replace_id, generation, no_user);
   co_return response;
+}
+
+Result<std::shared_ptr<ActiveGeneration>> UiService::start_generation(Context& ctx, const std::string& chat_id,
+                                                                       int64_t& retry_after_s) {
+  retry_after_s = 0;
+  auto slot = generations_.try_start(ctx.session.owner, chat_id);
+  if (!slot) {
+    retry_after_s = 2;  // a running reply ends, or the replica has room again, within seconds
+    return slot.error();
+  }
+  if (int64_t wait_s = rate_limiter_.try_take(ctx.session.owner); wait_s > 0) {
+    retry_after_s = wait_s;
+    return make_error(ErrorCode::rate_limited, "You have asked for many replies in a short time. You can send again in " +
+                                                   std::to_string(wait_s) + (wait_s == 1 ? " second." : " seconds."));
+  }
+  return slot;  // the slot is released when the reply ends (or here, when refused: `slot` goes away)
+}
+
+Response UiService::refused(Context& ctx, const store::ChatWithMessages& chat, const Error& error,
+                            int64_t retry_after_s) const {
+  Response r = ctx.wants_stream || ctx.wants_json
+                   ? Response::error(error)
+                   : Response::html(http_status(error.code),
+                                    pages_.chat(chat, ctx.session.csrf, pages_.notice("error", error.message)));
+  if (retry_after_s > 0) r.set_header("Retry-After", std::to_string(retry_after_s));
+  return r;
 }
 
 UiService::Awaitable UiService::stop(Context& ctx) {

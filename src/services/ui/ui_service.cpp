@@ -48,7 +48,8 @@ UiService::UiService(store::ChatStore& store, llm::Generator& generator, Session
       sealer_(std::move(sealer)),
       options_(std::move(options)),
       pages_(options_.model_label.empty() ? generator.model_name() : options_.model_label),
-      generations_(options_.max_generations_per_session, options_.max_generations_total) {}
+      generations_(options_.max_generations_per_session, options_.max_generations_total),
+      rate_limiter_(options_.generation_rate, options_.monotonic_ms) {}
 
 UiService::~UiService() = default;
 

@@ -38,6 +38,7 @@
 #include "net/router.hpp"
 #include "net/server.hpp"
 #include "services/ui/active_generations.hpp"
+#include "services/ui/generation_rate_limiter.hpp"
 #include "services/ui/pages.hpp"
 #include "services/ui/session.hpp"
 #include "store/chat_store.hpp"
@@ -45,8 +46,10 @@
 namespace parley::services::ui {
 
 struct UiOptions {
-  int max_generations_per_session = 2;   // concurrent replies of one browser session
-  int max_generations_total = 1024;      // concurrent replies of this replica
+  int max_generations_per_session = 2;   // concurrent replies of one browser session (beyond: 429)
+  int max_generations_total = 1024;      // concurrent replies (streams) of this replica (beyond: 503)
+  RateLimit generation_rate;             // replies started per session per minute (beyond: 429)
+  std::function<int64_t()> monotonic_ms; // the rate limiter's clock (tests); default: steady_clock
   // lm-api busy (unavailable): retry with exponential backoff from busy_first_backoff (doubling up
   // to 4 s) for at most busy_retry_budget, telling the user "busy, retrying".
   std::chrono::milliseconds busy_first_backoff{500};
@@ -101,6 +104,13 @@ class UiService {
                                const std::optional<store::Message>& user_message);
 
   net::Response error_response(Context& ctx, const Error& error, std::string_view back) const;
+  // A reply refused by a limit (409 running, 429 session limits, 503 replica full): JSON with
+  // Retry-After for the page script, else the chat page with the message in place.
+  net::Response refused(Context& ctx, const store::ChatWithMessages& chat, const Error& error,
+                        int64_t retry_after_s) const;
+  // Takes the session's generation slot and a token of its rate limit (ui_replies.cpp).
+  Result<std::shared_ptr<ActiveGeneration>> start_generation(Context& ctx, const std::string& chat_id,
+                                                             int64_t& retry_after_s);
   net::Response redirect(Context& ctx, std::string location) const;
   net::Headers response_headers(Context& ctx) const;
   int64_t now_s() const;
@@ -111,6 +121,7 @@ class UiService {
   UiOptions options_;
   Pages pages_;
   ActiveGenerations generations_;
+  GenerationRateLimiter rate_limiter_;
 };
 
 }  // namespace parley::services::ui
