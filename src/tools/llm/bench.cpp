@@ -79,7 +79,7 @@ int run_bench(const BenchOptions& o) {
               llm::quant::isa_name(llm::quant::active_isa()), o.repetitions);
 
   // Warm-up: page the weights in.
-  prompt_speed(fwd, hp, std::min<int64_t>(o.prompt_tokens, 32), o.chunk, rng);
+  prompt_speed(fwd, hp, std::clamp<int64_t>(o.prompt_tokens, 1, 32), o.chunk, rng);  // -p 0: one token
 
   std::vector<double> pp, tg;
   for (int r = 0; r < o.repetitions; ++r) {

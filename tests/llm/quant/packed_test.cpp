@@ -4,7 +4,8 @@
 //  2. the AVX-512 kernel equals the original scalar matmul within 2e-5 of sum |w||x| (float order),
 //     for 1..3 tokens (generation), token counts around the 8-token tile and 64-token chunk, row ranges
 //     that end inside a panel, and rows that are not a multiple of 16 (padded panel);
-//  3. cells outside the row range are left untouched.
+//  3. cells outside the row range are left untouched;
+//  4. generation's two-stream walk (pairs of panels from the two halves of a range) covers every panel.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -89,6 +90,19 @@ TEST(Packed, GenerationShapes) {
       check(t, {64, 256, n, 0, 64}, seed++);
       check(t, {48, kquant(t) ? 768 : 896, n, 16, 40}, seed++);  // range ends inside a panel
       check(t, {37, kquant(t) ? 512 : 64, n, 0, 37}, seed++);    // padded last panel
+    }
+}
+
+// Generation walks a thread's panels as two streams (the halves side by side, an odd last panel alone):
+// even and odd panel counts, ranges starting past panel 0 and ending inside a panel.
+TEST(Packed, GenerationTwoStreams) {
+  uint32_t seed = 50;
+  for (TensorType t : kTypes)
+    for (int64_t n : {1, 3}) {
+      const int64_t k = kquant(t) ? 256 : 96;
+      check(t, {128, k, n, 0, 128}, seed++);  // 8 panels: 4 pairs
+      check(t, {100, k, n, 16, 100}, seed++); // 6 panels from 1, last one partial
+      check(t, {80, k, n, 32, 75}, seed++);   // 3 panels: 1 pair + 1 partial alone
     }
 }
 
