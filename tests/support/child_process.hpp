@@ -3,6 +3,9 @@
 //
 //   ChildProcess p({PARLEY_BINARY, "db-api", "--port", "0"}, {{"PARLEY_SERVICE_TOKEN", "t"}}, log);
 //   int code = p.stop(SIGTERM);
+//
+// in_child (optional) runs in the child between fork and exec: only async-signal-safe calls
+// (setrlimit, signal, setuid...), e.g. a file-size limit for a full-disk test.
 #pragma once
 
 #include <fcntl.h>
@@ -12,6 +15,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -28,7 +32,7 @@ class ChildProcess {
  public:
   // env: variables to set (value) or remove (nullopt) on top of this process's environment.
   ChildProcess(const std::vector<std::string>& args, const std::map<std::string, std::optional<std::string>>& env,
-               std::string log_path)
+               std::string log_path, const std::function<void()>& in_child = {})
       : log_path_(std::move(log_path)) {
     std::vector<std::string> env_strings;
     for (char** e = environ; *e; ++e) {
@@ -50,6 +54,7 @@ class ChildProcess {
     if (pid_ == 0) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+      if (in_child) in_child();
       ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_db.hpp"
 
+#include <cstring>
+
 namespace parley::store::sqlite {
 
 void throw_sqlite(sqlite3* db, int rc, std::string_view context) {
@@ -64,6 +66,10 @@ SqliteDb::SqliteDb(const std::string& path, int busy_timeout_ms) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    // SQLite says "unable to open database file" whatever the cause; the OS error says why
+    // (Permission denied, Read-only file system, No space left on device...).
+    int os_error = db_ ? sqlite3_system_errno(db_) : 0;
+    if (os_error != 0) message += std::string(" (") + std::strerror(os_error) + ")";
     sqlite3_close(db_);
     db_ = nullptr;
     throw SqliteError(rc, "cannot open SQLite database " + path + ": " + message);
