@@ -68,34 +68,60 @@ void ThreadPool::worker(int ith) {
     }
     seen = gen;
     if (stop_.load()) return;
-    (*job_)(ith, n_threads_);
-    remaining_.fetch_sub(1, std::memory_order_acq_rel);
+    work_chunks(ticket_.load(std::memory_order_acquire), ith);
   }
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& fn) {
-  if (n_threads_ == 1) {
-    fn(0, 1);
+void ThreadPool::work_chunks(uint64_t t, int thread) {
+  const uint64_t region = t >> 32;
+  for (;;) {
+    if ((t >> 32) != region) return;  // the region is over: another one has begun
+    const auto chunk = static_cast<int64_t>(t & 0xffffffffu);
+    // n_chunks_ may already belong to a later region (then the claim below fails).
+    if (chunk >= n_chunks_.load(std::memory_order_acquire)) return;
+    // A successful claim keeps the caller inside run_chunks (it waits for every chunk to be done), so
+    // job_ stays valid until chunks_done_ counts this chunk.
+    if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      (*job_)(chunk, thread);
+      chunks_done_.fetch_add(1, std::memory_order_acq_rel);
+      t = ticket_.load(std::memory_order_acquire);
+    }
+  }
+}
+
+void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t, int)>& fn) {
+  if (n_chunks <= 0) return;
+  if (n_threads_ == 1 || n_chunks == 1) {
+    for (int64_t c = 0; c < n_chunks; ++c) fn(c, 0);
     return;
   }
+  // Publish the region: a worker reads job_ and n_chunks_ only after loading a ticket of this region.
   job_ = &fn;
-  remaining_.store(n_threads_ - 1, std::memory_order_release);
+  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  chunks_done_.store(0, std::memory_order_relaxed);
+  const uint64_t ticket = static_cast<uint64_t>(++region_) << 32;
+  ticket_.store(ticket, std::memory_order_release);
   {
     // Publishing under the mutex orders the wake-up with a worker that is about to sleep.
     std::lock_guard lock(mu_);
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   if (sleepers_.load() > 0) cv_.notify_all();
-  fn(0, n_threads_);
-  // Spin briefly, then yield: when the machine is oversubscribed the workers need the core.
-  for (int spins = 0; remaining_.load(std::memory_order_acquire) != 0; ++spins) {
+  work_chunks(ticket, 0);
+  // Every chunk is claimed: wait for the ones a worker is still running. Spin briefly, then yield:
+  // when the machine is oversubscribed the worker needs the core.
+  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != n_chunks; ++spins) {
     if (spins < 2000) {
       cpu_relax();
     } else {
       std::this_thread::yield();
     }
   }
-  job_ = nullptr;
+}
+
+void ThreadPool::run(const std::function<void(int, int)>& fn) {
+  const int nth = n_threads_;
+  run_chunks(nth, [&](int64_t share, int) { fn(static_cast<int>(share), nth); });
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {

@@ -100,25 +100,32 @@ void Forward::matmul(std::initializer_list<std::pair<const Weight*, float*>> out
     pool_.parallel_for(n_tokens, [&](int64_t b, int64_t e, int) { quantize(b, e); });
   }
 
-  // Rows of each weight rounded up to whole 16-row panels (packed weights start ranges on a panel).
-  auto padded = [](int64_t rows) { return (rows + quant::kPanelRows - 1) / quant::kPanelRows * quant::kPanelRows; };
-  int64_t total_rows = 0;
-  for (auto& j : jobs) total_rows += padded(j.w->rows);
-  pool_.run([&](int ith, int nth) {
-    // Contiguous share of the concatenated rows, in whole panels.
-    const int64_t per = ((total_rows + nth - 1) / nth + quant::kPanelRows - 1) / quant::kPanelRows * quant::kPanelRows;
-    int64_t begin = std::min(total_rows, per * ith), end = std::min(total_rows, begin + per);
-    int64_t base = 0;
-    for (auto& j : jobs) {
-      const int64_t r0 = std::max(begin, base) - base;
-      const int64_t r1 = std::min({end - base, j.w->rows});
+  // The weights' bytes are cut into chunks of equal bytes, which the threads claim first come, first
+  // served (generation is bound by memory reads, and the weights of one call can differ in type: qwen's V
+  // is Q8_0 beside Q5_1 Q/K). Chunk c of C covers bytes [T * c / C, T * (c + 1) / C) of the
+  // concatenated weights, each weight cut at its nearest 16-row panel (packed weights start ranges on a
+  // panel). About 4 chunks per thread: a late or preempted thread leaves little for the others to wait on.
+  std::vector<double> start(jobs.size() + 1, 0.0);
+  for (size_t i = 0; i < jobs.size(); ++i) start[i + 1] = start[i] + static_cast<double>(jobs[i].w->bytes);
+  constexpr double kMinChunkBytes = 128 * 1024;
+  const int64_t n_chunks = std::clamp<int64_t>(static_cast<int64_t>(start.back() / kMinChunkBytes), pool_.size(),
+                                               4 * static_cast<int64_t>(pool_.size()));
+  pool_.run_chunks(n_chunks, [&](int64_t c, int) {
+    const double begin = start.back() * static_cast<double>(c) / static_cast<double>(n_chunks);
+    const double end = start.back() * static_cast<double>(c + 1) / static_cast<double>(n_chunks);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      const Job& j = jobs[i];
+      const int64_t panels = (j.w->rows + quant::kPanelRows - 1) / quant::kPanelRows;
+      const double per_panel = (start[i + 1] - start[i]) / static_cast<double>(panels);
+      auto panel_at = [&](double x) { return std::clamp<int64_t>(std::llround((x - start[i]) / per_panel), 0, panels); };
+      const int64_t r0 = panel_at(begin) * quant::kPanelRows;
+      const int64_t r1 = std::min(j.w->rows, panel_at(end) * quant::kPanelRows);
       if (r0 < r1) {
         if (j.w->packed)
           quant::matmul_packed(*j.w->packed, r0, r1, act + j.act_offset, n_tokens, j.y, j.w->rows);
         else
           quant::matmul(j.w->type, j.w->data, cols, r0, r1, act + j.act_offset, n_tokens, j.y, j.w->rows);
       }
-      base += padded(j.w->rows);
     }
   });
 }
@@ -133,26 +140,25 @@ void Forward::attention(std::span<const BatchToken> batch, std::span<const SeqBl
   const ops::AttentionKernels& kern = ops::attention_kernels();
   const int64_t items = n * hp.n_head_kv;
 
-  pool_.run([&](int ith, int nth) {
-    float* scores = scores_[ith].data();
-    for (int64_t item = ith; item < items; item += nth) {
-      const int64_t t = item / hp.n_head_kv, h = item % hp.n_head_kv;
-      const BatchToken& bt = batch[t];
-      const SeqBlocks& sb = *seqs[bt.seq];
-      const int64_t n_pos = bt.pos + 1;
-      const float* q = q_.data() + t * hp.q_dim() + h * group * hd;  // [group, hd]
-      float* out = attn_.data() + t * hp.q_dim() + h * group * hd;
-      // scores[g * n_pos + j] = q_g . k_j * scale
-      for (int64_t j = 0; j < n_pos; ++j) {
-        const uint16_t* kj = kv.k(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
-        for (int64_t g = 0; g < group; ++g) scores[g * n_pos + j] = kern.dot_f16(q + g * hd, kj, hd) * scale;
-      }
-      for (int64_t g = 0; g < group; ++g) ops::softmax(scores + g * n_pos, n_pos);
-      std::memset(out, 0, sizeof(float) * group * hd);
-      for (int64_t j = 0; j < n_pos; ++j) {
-        const uint16_t* vj = kv.v(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
-        for (int64_t g = 0; g < group; ++g) kern.axpy_f16(scores[g * n_pos + j], vj, out + g * hd, hd);
-      }
+  // One chunk per (token, kv head); scores_ is per thread.
+  pool_.run_chunks(items, [&](int64_t item, int thread) {
+    float* scores = scores_[thread].data();
+    const int64_t t = item / hp.n_head_kv, h = item % hp.n_head_kv;
+    const BatchToken& bt = batch[t];
+    const SeqBlocks& sb = *seqs[bt.seq];
+    const int64_t n_pos = bt.pos + 1;
+    const float* q = q_.data() + t * hp.q_dim() + h * group * hd;  // [group, hd]
+    float* out = attn_.data() + t * hp.q_dim() + h * group * hd;
+    // scores[g * n_pos + j] = q_g . k_j * scale
+    for (int64_t j = 0; j < n_pos; ++j) {
+      const uint16_t* kj = kv.k(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
+      for (int64_t g = 0; g < group; ++g) scores[g * n_pos + j] = kern.dot_f16(q + g * hd, kj, hd) * scale;
+    }
+    for (int64_t g = 0; g < group; ++g) ops::softmax(scores + g * n_pos, n_pos);
+    std::memset(out, 0, sizeof(float) * group * hd);
+    for (int64_t j = 0; j < n_pos; ++j) {
+      const uint16_t* vj = kv.v(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
+      for (int64_t g = 0; g < group; ++g) kern.axpy_f16(scores[g * n_pos + j], vj, out + g * hd, hd);
     }
   });
 }
