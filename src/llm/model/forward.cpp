@@ -149,16 +149,18 @@ void Forward::attention(std::span<const BatchToken> batch, std::span<const SeqBl
     const int64_t n_pos = bt.pos + 1;
     const float* q = q_.data() + t * hp.q_dim() + h * group * hd;  // [group, hd]
     float* out = attn_.data() + t * hp.q_dim() + h * group * hd;
-    // scores[g * n_pos + j] = q_g . k_j * scale
-    for (int64_t j = 0; j < n_pos; ++j) {
-      const uint16_t* kj = kv.k(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
-      for (int64_t g = 0; g < group; ++g) scores[g * n_pos + j] = kern.dot_f16(q + g * hd, kj, hd) * scale;
+    const int64_t kvd = hp.kv_dim();
+    // scores[g * n_pos + j] = q_g . k_j * scale, one cache block (B consecutive slots) at a time
+    for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
+      const int32_t blk = sb.blocks[j0 / B];
+      kern.scores_f16(q, group, hd, kv.k(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0), scale,
+                      scores + j0, n_pos);
     }
     for (int64_t g = 0; g < group; ++g) ops::softmax(scores + g * n_pos, n_pos);
     std::memset(out, 0, sizeof(float) * group * hd);
-    for (int64_t j = 0; j < n_pos; ++j) {
-      const uint16_t* vj = kv.v(sb.blocks[j / B], layer, static_cast<int>(j % B)) + h * hd;
-      for (int64_t g = 0; g < group; ++g) kern.axpy_f16(scores[g * n_pos + j], vj, out + g * hd, hd);
+    for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
+      const int32_t blk = sb.blocks[j0 / B];
+      kern.mix_f16(scores + j0, n_pos, group, hd, kv.v(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0), out);
     }
   });
 }

@@ -25,6 +25,14 @@ struct AttentionKernels {
   float (*dot_f16)(const float* q, const uint16_t* k, int64_t n);           // sum q[i] * k[i]
   void (*axpy_f16)(float a, const uint16_t* v, float* y, int64_t n);        // y[i] += a * v[i]
   void (*to_f16)(const float* x, uint16_t* y, int64_t n);                   // round to nearest even
+  // The same loops for a group of query heads sharing one KV head, over n_pos consecutive cache slots
+  // (k_j = k + j * stride, q_g = q + g * hd): each cached vector is converted once for the whole group.
+  // s[g * s_stride + j] = scale * (q_g . k_j)
+  void (*scores_f16)(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride, int64_t n_pos,
+                     float scale, float* s, int64_t s_stride);
+  // out[g * hd + i] += sum_j p[g * p_stride + j] * v_j[i], j ascending
+  void (*mix_f16)(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v, int64_t stride,
+                  int64_t n_pos, float* out);
 };
 const AttentionKernels& attention_kernels();          // fastest for this CPU
 const AttentionKernels& attention_kernels_scalar();   // the reference

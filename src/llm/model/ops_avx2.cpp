@@ -1,6 +1,8 @@
 // AVX2 + FMA + F16C versions of the attention inner loops (compiled with -mavx2 -mfma -mf16c).
 #include <immintrin.h>
 
+#include <algorithm>
+
 #include "llm/model/ops.hpp"
 #include "llm/quant/fp16.hpp"
 
@@ -49,7 +51,59 @@ void to_f16_avx2(const float* x, uint16_t* y, int64_t n) {
   for (; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
 }
 
-constexpr AttentionKernels kAvx2{dot_f16_avx2, axpy_f16_avx2, to_f16_avx2};
+// Each k_j (hd <= 256, a multiple of 8: the usual head sizes) is converted to f32 once, in registers or
+// L1, and dotted with every query of the group; other head sizes take the plain loops.
+void scores_f16_avx2(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride, int64_t n_pos,
+                     float scale, float* s, int64_t s_stride) {
+  if (hd % 8 != 0 || hd > 256) {
+    for (int64_t j = 0; j < n_pos; ++j)
+      for (int64_t g = 0; g < group; ++g) s[g * s_stride + j] = dot_f16_avx2(q + g * hd, k + j * stride, hd) * scale;
+    return;
+  }
+  const int64_t nv = hd / 8;
+  __m256 kf[32];
+  for (int64_t j = 0; j < n_pos; ++j) {
+    const uint16_t* kj = k + j * stride;
+    for (int64_t i = 0; i < nv; ++i) kf[i] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * i)));
+    for (int64_t g = 0; g < group; ++g) {
+      const float* qg = q + g * hd;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+      int64_t i = 0;
+      for (; i + 2 <= nv; i += 2) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + 8 * i), kf[i], a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + 8 * i + 8), kf[i + 1], a1);
+      }
+      if (i < nv) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + 8 * i), kf[i], a0);
+      s[g * s_stride + j] = hsum(_mm256_add_ps(a0, a1)) * scale;
+    }
+  }
+}
+
+// 8 output dimensions at a time for up to 8 heads of the group, accumulated in registers over all
+// positions (j ascending, as the scalar loop), each v_j slice converted once.
+void mix_f16_avx2(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v, int64_t stride,
+                  int64_t n_pos, float* out) {
+  if (hd % 8 != 0) {
+    for (int64_t j = 0; j < n_pos; ++j)
+      for (int64_t g = 0; g < group; ++g) axpy_f16_avx2(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
+    return;
+  }
+  for (int64_t g0 = 0; g0 < group; g0 += 8) {
+    const int64_t ng = std::min<int64_t>(8, group - g0);
+    for (int64_t d = 0; d < hd; d += 8) {
+      __m256 acc[8];
+      for (int64_t g = 0; g < ng; ++g) acc[g] = _mm256_loadu_ps(out + (g0 + g) * hd + d);
+      for (int64_t j = 0; j < n_pos; ++j) {
+        const __m256 vj = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + j * stride + d)));
+        for (int64_t g = 0; g < ng; ++g)
+          acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(p[(g0 + g) * p_stride + j]), vj, acc[g]);
+      }
+      for (int64_t g = 0; g < ng; ++g) _mm256_storeu_ps(out + (g0 + g) * hd + d, acc[g]);
+    }
+  }
+}
+
+constexpr AttentionKernels kAvx2{dot_f16_avx2, axpy_f16_avx2, to_f16_avx2, scores_f16_avx2, mix_f16_avx2};
 
 }  // namespace
 
