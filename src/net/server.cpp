@@ -17,6 +17,7 @@
 
 #include <future>
 
+#include "core/config.hpp"
 #include "core/logging.hpp"
 #include "core/metrics.hpp"
 #include "core/signals.hpp"
@@ -216,6 +217,19 @@ Server::~Server() {
 
 void Server::set_readiness(ReadinessCheck check) { impl_->readiness = std::move(check); }
 
+void Server::apply_limits_from_environment() {
+  ServerOptions& o = impl_->options;
+  if (impl_->started) return;  // a running server keeps its limits
+  int64_t max_connections = env_int("PARLEY_MAX_CONNECTIONS", static_cast<int64_t>(o.max_connections));
+  if (max_connections < 1) throw std::invalid_argument("PARLEY_MAX_CONNECTIONS must be at least 1");
+  o.max_connections = static_cast<size_t>(max_connections);
+  o.header_timeout = env_duration("PARLEY_HEADER_TIMEOUT", o.header_timeout);
+  o.body_timeout = env_duration("PARLEY_BODY_TIMEOUT", o.body_timeout);
+  o.idle_timeout = env_duration("PARLEY_IDLE_TIMEOUT", o.idle_timeout);
+  o.write_timeout = env_duration("PARLEY_WRITE_TIMEOUT", o.write_timeout);
+  o.drain_timeout = env_duration("PARLEY_DRAIN_TIMEOUT", o.drain_timeout);
+}
+
 uint16_t Server::start() {
   auto& s = *impl_;
   if (s.started) return s.bound_port;
@@ -279,7 +293,10 @@ int run_until_signal(EventLoop& loop, const std::vector<Server*>& servers, const
     stop = true;
     cv.notify_all();
   });
-  for (Server* s : servers) s->start();
+  for (Server* s : servers) {
+    s->apply_limits_from_environment();
+    s->start();
+  }
   loop.start();
   if (on_started) on_started();
   {

@@ -86,6 +86,13 @@ class Server {
 
   void set_readiness(ReadinessCheck check);
 
+  // Before start() (no effect after): overrides the connection limits from the environment, where set:
+  // PARLEY_MAX_CONNECTIONS (count), PARLEY_HEADER_TIMEOUT, PARLEY_BODY_TIMEOUT, PARLEY_IDLE_TIMEOUT,
+  // PARLEY_WRITE_TIMEOUT, PARLEY_DRAIN_TIMEOUT (durations: "500ms", "10s", "2m"; bare numbers are
+  // seconds). run_until_signal calls it for every server (docs/operations.md, "Limits"). A malformed
+  // value throws std::invalid_argument naming the variable.
+  void apply_limits_from_environment();
+
   // Binds, listens and starts accepting. Returns the bound port. Throws std::system_error.
   uint16_t start();
   uint16_t port() const;
