@@ -89,6 +89,12 @@ std::string SessionSealer::seal(const Session& s) const {
 
 std::optional<OpenedSession> SessionSealer::unseal(std::string_view cookie, int64_t now_s) const {
   if (cookie.empty() || cookie.size() > kMaxCookieBytes) return std::nullopt;
+  // Only the base64url alphabet: libsodium 1.0.18's decoder reads every byte >= 0x80 as '_', so
+  // without this check a cookie with such a byte in place of a '_' would open as the original.
+  for (char c : cookie) {
+    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!b64) return std::nullopt;
+  }
   std::string raw(cookie.size(), '\0');
   size_t raw_len = 0;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), cookie.data(), cookie.size(),

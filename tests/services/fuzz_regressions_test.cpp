@@ -1,0 +1,43 @@
+// Inputs the fuzz targets (tests/fuzz/, scripts/fuzz) found, replayed through the same property
+// checks, plus a deterministic test of each fixed bug (the service-side targets: session cookies,
+// UI forms, markdown, lm-api requests; so far only session_fuzz found something).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fuzz/session_fuzz_check.hpp"
+
+namespace parley::fuzz {
+namespace {
+
+std::string check_bytes(std::string (*check)(const uint8_t*, size_t), std::string_view input) {
+  return check(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+}
+
+// session_fuzz crash-49307f69: libsodium 1.0.18's base64 decoder reads any byte >= 0x80 as '_', so a
+// cookie with byte 0 changed to 0x9f opened whenever that character had been '_' (1 run in 64).
+TEST(FuzzRegressions, SessionCookieWithAHighByteInPlaceOfUnderscoreDoesNotOpen) {
+  const auto& fx = session_fixture();
+  const int64_t now = 1'800'000'000;
+  int tried = 0;
+  for (int attempt = 0; attempt < 1000 && tried < 20; ++attempt) {
+    const std::string cookie = fx.sealer.seal(ui::Session::fresh(now));
+    const size_t at = cookie.find('_');
+    if (at == std::string::npos) continue;
+    for (unsigned char high : {0x80, 0x9f, 0xff}) {
+      std::string tampered = cookie;
+      tampered[at] = static_cast<char>(high);
+      EXPECT_FALSE(fx.sealer.unseal(tampered, now)) << "byte " << at << " set to " << int(high);
+    }
+    ++tried;
+  }
+  EXPECT_EQ(tried, 20);
+}
+
+TEST(FuzzRegressions, SessionCrashInputHoldsItsProperties) {
+  const std::string input("\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x9f\x00\x00\x41", 16);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(check_bytes(check_session_input, input), "") << "run " << i;
+}
+
+}  // namespace
+}  // namespace parley::fuzz
