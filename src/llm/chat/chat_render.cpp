@@ -117,7 +117,9 @@ void render_mistral(const ChatTemplate& t, const std::vector<Msg>& ms, std::stri
       out.append("[SYSTEM_PROMPT] ").append(m.content).append("[/SYSTEM_PROMPT]");
       continue;
     }
-    if (m.role == Role::system && last_user != ms.size()) {
+    // Held: those before the last user turn (a system message after it has no user turn left to
+    // join and is written in place, as templates without the hold do).
+    if (m.role == Role::system && last_user != ms.size() && i < last_user) {
       held_system.append(m.content).append("\n\n");
       continue;
     }
