@@ -9,30 +9,15 @@
 namespace parley::services {
 namespace asio = boost::asio;
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
-
-struct OpenAiGenerator::Endpoint {
-  std::string base;  // ".../v1"
-  std::atomic<int> outstanding{0};
-  std::atomic<int64_t> down_until{0};  // steady-clock ns; 0 = healthy
-
-  bool healthy() const { return down_until.load() <= Clock::now().time_since_epoch().count(); }
-};
-
-std::string openai_base_url(std::string url) {
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.size() < 3 || url.compare(url.size() - 3, 3, "/v1") != 0) url += "/v1";
-  return url;
-}
 
 namespace {
 
-uint64_t mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  return x ^ (x >> 33);
+// splitmix64's finalizer: consecutive request numbers -> well-spread "random" choices.
+uint64_t scramble(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
 
 json::object request_json(const llm::GenerationInput& in, const std::string& model) {
@@ -81,7 +66,7 @@ std::string error_message(const std::string& body, int status) {
 
 class RemoteStream : public llm::TextStream {
  public:
-  RemoteStream(std::unique_ptr<net::ResponseBody> body, std::shared_ptr<OpenAiGenerator::Endpoint> ep)
+  RemoteStream(std::unique_ptr<net::ResponseBody> body, std::shared_ptr<LmEndpoint> ep)
       : body_(std::move(body)), ep_(std::move(ep)) {}
   ~RemoteStream() override {
     if (!done_) body_->cancel();
@@ -170,7 +155,7 @@ class RemoteStream : public llm::TextStream {
   }
 
   std::unique_ptr<net::ResponseBody> body_;
-  std::shared_ptr<OpenAiGenerator::Endpoint> ep_;
+  std::shared_ptr<LmEndpoint> ep_;
   net::SseParser parser_;
   std::deque<std::string> pieces_;
   llm::GenerationSummary summary_;
@@ -181,71 +166,67 @@ class RemoteStream : public llm::TextStream {
 }  // namespace
 
 OpenAiGenerator::OpenAiGenerator(net::HttpClient& client, OpenAiGeneratorOptions options)
-    : client_(client), options_(std::move(options)) {
-  if (options_.endpoints.empty()) throw std::invalid_argument("no language-model endpoint configured (LM_API_URL)");
-  for (auto& url : options_.endpoints) {
-    auto ep = std::make_shared<Endpoint>();
-    ep->base = openai_base_url(url);
-    endpoints_.push_back(std::move(ep));
-  }
-}
+    : client_(client),
+      options_(std::move(options)),
+      set_(options_.endpoints, options_.resolver, options_.refresh_every) {}
 
 OpenAiGenerator::~OpenAiGenerator() = default;
 
-size_t OpenAiGenerator::endpoint_count() const { return endpoints_.size(); }
+size_t OpenAiGenerator::endpoint_count() const { return set_.snapshot()->size(); }
 
-size_t OpenAiGenerator::pick(const std::string& key) const {
-  const size_t n = endpoints_.size();
-  size_t least = n;
-  for (size_t i = 0; i < n; ++i) {
-    if (!endpoints_[i]->healthy()) continue;
-    if (least == n || endpoints_[i]->outstanding.load() < endpoints_[least]->outstanding.load()) least = i;
-  }
-  if (least == n) {
-    // Everything looks down: try the one that went down first.
-    least = 0;
-    for (size_t i = 1; i < n; ++i)
-      if (endpoints_[i]->down_until.load() < endpoints_[least]->down_until.load()) least = i;
-    return least;
-  }
-  if (!options_.affinity || key.empty() || n == 1) return least;
-  // Rendezvous hashing: the healthy endpoint with the highest hash of (key, endpoint).
-  const uint64_t kh = std::hash<std::string>{}(key);
-  size_t best = n;
-  uint64_t best_score = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!endpoints_[i]->healthy()) continue;
-    const uint64_t score = mix(kh ^ mix(std::hash<std::string>{}(endpoints_[i]->base)));
-    if (best == n || score > best_score) best = i, best_score = score;
-  }
-  if (endpoints_[best]->outstanding.load() > endpoints_[least]->outstanding.load() + options_.busy_margin) return least;
-  return best;
+std::vector<std::string> OpenAiGenerator::endpoint_urls() const {
+  std::vector<std::string> out;
+  for (const auto& ep : *set_.snapshot()) out.push_back(ep->base);
+  return out;
 }
 
+size_t OpenAiGenerator::pick(const std::string& key) const {
+  auto eps = set_.snapshot();
+  return eps->empty() ? 0 : pick_endpoint(*eps, key, {.affinity = options_.affinity, .busy_margin = options_.busy_margin});
+}
+
+asio::awaitable<void> OpenAiGenerator::refresh_endpoints() { co_await set_.refresh(); }
+
 asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::generate(llm::GenerationInput input) {
-  const size_t i = pick(input.affinity_key);
-  std::shared_ptr<Endpoint> ep = endpoints_[i];
-  net::ClientRequest req;
-  req.method = net::Method::post;
-  req.url = ep->base + (input.prompt ? "/completions" : "/chat/completions");
-  req.content_type = "application/json";
-  req.body = json::serialize(request_json(input, options_.model));
-  if (!options_.api_key.empty()) req.headers.push_back({"Authorization", "Bearer " + options_.api_key});
-  if (!input.request_id.empty()) req.headers.push_back({"X-Request-Id", input.request_id});
-  req.headers.push_back({"Accept", "text/event-stream"});
-  ep->outstanding.fetch_add(1);
+  const PickOptions pick_options{.affinity = options_.affinity,
+                                 .busy_margin = options_.busy_margin,
+                                 .rotation = static_cast<size_t>(scramble(requests_.fetch_add(1)))};
+  const std::string path = input.prompt ? "/completions" : "/chat/completions";
+  const std::string payload = json::serialize(request_json(input, options_.model));
+  std::shared_ptr<LmEndpoint> ep, failed;
   std::unique_ptr<net::ResponseBody> body;
-  std::string failure;
-  try {
-    body = co_await client_.stream(std::move(req));
-  } catch (const net::ClientError& e) {
-    failure = e.what();
+  std::string failure = "no endpoint";
+  // Two attempts: a connection that fails before any answer marks its replica down (and
+  // re-resolves dns+ names), then the request goes to the next choice, if that is another one.
+  for (int attempt = 0; attempt < 2 && !body; ++attempt) {
+    auto eps = co_await set_.current();
+    if (eps->empty()) break;
+    ep = (*eps)[pick_endpoint(*eps, input.affinity_key, pick_options)];
+    if (ep == failed) break;
+    net::ClientRequest req;
+    req.method = net::Method::post;
+    req.url = ep->base + path;
+    req.content_type = "application/json";
+    req.body = payload;
+    // A generation has no side effect, so a pooled connection the server had just closed is
+    // retried by the client on a fresh one (the answer's head comes before any token).
+    req.idempotent = true;
+    if (!options_.api_key.empty()) req.headers.push_back({"Authorization", "Bearer " + options_.api_key});
+    if (!input.request_id.empty()) req.headers.push_back({"X-Request-Id", input.request_id});
+    req.headers.push_back({"Accept", "text/event-stream"});
+    ep->outstanding.fetch_add(1);
+    try {
+      body = co_await client_.stream(std::move(req));
+    } catch (const net::ClientError& e) {
+      failure = e.what();
+    }
+    if (!body) {
+      ep->outstanding.fetch_sub(1);
+      set_.mark_down(*ep, options_.down_for);
+      failed = ep;
+    }
   }
-  if (!body) {
-    ep->outstanding.fetch_sub(1);
-    ep->down_until.store((Clock::now() + options_.down_for).time_since_epoch().count());
-    co_return make_error(ErrorCode::unavailable, "the language model is unreachable (" + failure + ")");
-  }
+  if (!body) co_return make_error(ErrorCode::unavailable, "the language model is unreachable (" + failure + ")");
   const int status = body->status();
   if (status != 200) {
     std::string text;
@@ -265,7 +246,8 @@ asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::gener
 }
 
 asio::awaitable<Status> OpenAiGenerator::ready() {
-  for (auto& ep : endpoints_) {
+  auto eps = co_await set_.current();
+  for (const auto& ep : *eps) {
     net::ClientRequest req;
     req.url = ep->base + "/models";
     req.read_timeout = std::chrono::seconds(2);
@@ -276,7 +258,8 @@ asio::awaitable<Status> OpenAiGenerator::ready() {
     } catch (const net::ClientError&) {
     }
   }
-  co_return make_error(ErrorCode::unavailable, "no language-model endpoint is reachable");
+  co_return make_error(ErrorCode::unavailable, eps->empty() ? "no language-model endpoint: its DNS name resolved to nothing"
+                                                            : "no language-model endpoint is reachable");
 }
 
 std::string OpenAiGenerator::model_name() const { return options_.model.empty() ? "default" : options_.model; }

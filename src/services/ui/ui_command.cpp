@@ -25,6 +25,7 @@ struct UiArgs {
   std::string db_api;
   std::string lm_api;
   std::string lm_api_key;
+  bool lm_affinity = true;
   std::string model;
   int threads = 0;
   UiOptions limits;  // the generation limits (generation_limit_options.hpp)
@@ -81,6 +82,7 @@ int run_ui(const UiArgs& a) {
   gen_options.endpoints = split_commas(lm_api);
   gen_options.api_key = a.lm_api_key.empty() ? env_string("LM_API_KEY", *token) : a.lm_api_key;
   gen_options.model = a.model;
+  gen_options.affinity = a.lm_affinity;
   OpenAiGenerator generator(client, gen_options);
 
   UiOptions ui_options = a.limits;
@@ -122,7 +124,10 @@ void register_ui_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--host", a->host, "Address to listen on")->envname("UI_HOST")->capture_default_str();
   cmd->add_option("--port", a->port, "Port to listen on")->envname("UI_PORT")->capture_default_str();
   cmd->add_option("--db-api", a->db_api, "db-api base URL (DB_API_URL)");
-  cmd->add_option("--lm-api", a->lm_api, "OpenAI-compatible base URL(s), comma-separated (LM_API_URL)");
+  cmd->add_option("--lm-api", a->lm_api,
+                  "OpenAI-compatible base URL(s), comma-separated; dns+http://name:port = every address of name (LM_API_URL)");
+  cmd->add_option("--lm-affinity", a->lm_affinity, "Send each chat to the replica holding its prefix (on|off)")
+      ->envname("LM_API_AFFINITY")->capture_default_str();
   cmd->add_option("--lm-api-key", a->lm_api_key, "Bearer key for lm-api (default: LM_API_KEY, PARLEY_SERVICE_TOKEN)");
   cmd->add_option("--model", a->model, "The \"model\" field sent upstream (some servers need one)");
   cmd->add_option("--threads", a->threads, "Event loop threads (0: one per CPU)")->capture_default_str();
