@@ -54,6 +54,23 @@ ChatStore::Async<ChatWithMessages> ChatStore::get_chat(std::string owner, std::s
   co_return co_await do_get_chat(owner, chat_id);
 }
 
+ChatStore::Async<std::optional<ChatWithMessages>> ChatStore::get_chat_if_changed(std::string owner,
+                                                                               std::string chat_id,
+                                                                               int64_t known_version) {
+  if (auto s = validate_owner(owner); !s) co_return s.error();
+  if (auto s = validate_chat_id(chat_id); !s) co_return s.error();
+  co_return co_await do_get_chat_if_changed(owner, chat_id, known_version);
+}
+
+ChatStore::Async<std::optional<ChatWithMessages>> ChatStore::do_get_chat_if_changed(const std::string& owner,
+                                                                                  const std::string& chat_id,
+                                                                                  int64_t known_version) {
+  auto chat = co_await do_get_chat(owner, chat_id);
+  if (!chat) co_return chat.error();
+  if (known_version > 0 && chat->version == known_version) co_return std::optional<ChatWithMessages>();
+  co_return std::optional<ChatWithMessages>(std::move(chat.value()));
+}
+
 ChatStore::Async<Chat> ChatStore::update_chat(std::string owner, std::string chat_id, ChatPatch patch) {
   if (auto s = validate_owner(owner); !s) co_return s.error();
   if (auto s = validate_chat_id(chat_id); !s) co_return s.error();

@@ -63,6 +63,12 @@ struct Message {
 struct ChatWithMessages {
   Chat chat;
   std::vector<Message> messages;  // oldest first
+  // Grows with every committed change to the chat or its messages, as read in the same snapshot:
+  // equal versions of one chat mean equal contents. What caches validate against (db-api's ETag).
+  // Stores keep a counter per chat, bumped by chat and message updates, and add the number of
+  // messages (appends only add messages, and add nothing to the chat row: no hot row when many
+  // post to one chat). 0: unknown.
+  int64_t version = 0;
 };
 
 struct NewMessage {
@@ -141,6 +147,11 @@ class ChatStore {
   Async<Chat> create_chat(std::string owner, NewChat chat);
   Async<ChatPage> list_chats(std::string owner, ListChatsQuery query);
   Async<ChatWithMessages> get_chat(std::string owner, std::string chat_id);
+  // get_chat unless the chat's version is still known_version: then nullopt ("not modified"),
+  // checked against the database at call time (one round trip that reads only the chat row when
+  // nothing changed). Errors as get_chat (another owner's chat: not_found).
+  Async<std::optional<ChatWithMessages>> get_chat_if_changed(std::string owner, std::string chat_id,
+                                                              int64_t known_version);
   Async<Chat> update_chat(std::string owner, std::string chat_id, ChatPatch patch);
   Async<Unit> delete_chat(std::string owner, std::string chat_id);
   // Idempotent on message.client_key: a key already used in this chat returns that message
@@ -155,6 +166,10 @@ class ChatStore {
   virtual Async<Chat> do_create_chat(const std::string& owner, NewChat chat) = 0;
   virtual Async<ChatPage> do_list_chats(const std::string& owner, ListChatsQuery query) = 0;
   virtual Async<ChatWithMessages> do_get_chat(const std::string& owner, const std::string& chat_id) = 0;
+  // Default: do_get_chat, then compare versions (correct, saves nothing on the database side).
+  virtual Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner,
+                                                                        const std::string& chat_id,
+                                                                        int64_t known_version);
   virtual Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id,
                                      ChatPatch patch) = 0;
   virtual Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) = 0;

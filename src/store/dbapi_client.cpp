@@ -57,23 +57,29 @@ std::string percent_encode(std::string_view s) {
 
 // A decoded response: a JSON object body on 2xx, or the error it carried.
 struct DbApiChatStore::Reply {
-  int status = 0;
+  int status = 0;  // 304: not modified (If-None-Match), no body
   std::optional<Error> error;
   json::object body;
 };
 
 DbApiChatStore::DbApiChatStore(net::HttpClient& client, DbApiClientOptions options)
-    : ChatStore(options.limits), client_(client), options_(std::move(options)) {
+    : ChatStore(options.limits), client_(client), options_(std::move(options)), chats_(options_.cache_bytes) {
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
 }
 
 asio::awaitable<DbApiChatStore::Reply> DbApiChatStore::call(int method, std::string path, const std::string& owner,
-                                                           std::string body, bool idempotent) {
+                                                           std::string body, bool idempotent,
+                                                           int64_t if_none_match) {
   net::ClientRequest req;
   req.method = static_cast<net::Method>(method);
   req.url = options_.base_url + path;
   req.headers.push_back({"Authorization", "Bearer " + options_.service_token});
   if (!owner.empty()) req.headers.push_back({"X-Parley-Owner", owner});
+  if (if_none_match > 0) {
+    std::string etag(1, '"');
+    etag.append(std::to_string(if_none_match)).push_back('"');
+    req.headers.push_back({"If-None-Match", std::move(etag)});
+  }
   if (!body.empty()) {
     req.body = std::move(body);
     req.content_type = "application/json";
@@ -88,6 +94,7 @@ asio::awaitable<DbApiChatStore::Reply> DbApiChatStore::call(int method, std::str
     co_return reply;
   }
   reply.status = res.status;
+  if (res.status == 304 && if_none_match > 0) co_return reply;
   json::value parsed;
   if (!res.body.empty()) {
     boost::system::error_code ec;
@@ -140,9 +147,28 @@ ChatStore::Async<ChatPage> DbApiChatStore::do_list_chats(const std::string& owne
 }
 
 ChatStore::Async<ChatWithMessages> DbApiChatStore::do_get_chat(const std::string& owner, const std::string& chat_id) {
-  Reply r = co_await call(static_cast<int>(net::Method::get), "/v1/chats/" + chat_id, owner, "", true);
+  std::optional<VersionedCache<ChatWithMessages>::Hit> hit;
+  if (chats_.max_cost() > 0) hit = chats_.find(chat_id, owner);
+  auto changed = co_await do_get_chat_if_changed(owner, chat_id, hit ? hit->version : 0);
+  if (!changed) co_return changed.error();
+  if (!changed->has_value()) co_return ChatWithMessages(*hit->value);  // db-api checked the version
+  co_return std::move(**changed);
+}
+
+ChatStore::Async<std::optional<ChatWithMessages>> DbApiChatStore::do_get_chat_if_changed(const std::string& owner,
+                                                                                       const std::string& chat_id,
+                                                                                       int64_t known_version) {
+  Reply r = co_await call(static_cast<int>(net::Method::get), "/v1/chats/" + chat_id, owner, "", true, known_version);
   if (r.error) co_return *r.error;
-  co_return wire::parse_chat_with_messages(r.body);
+  if (r.status == 304) co_return std::optional<ChatWithMessages>();
+  auto chat = wire::parse_chat_with_messages(r.body);
+  if (!chat) co_return chat.error();
+  if (chats_.max_cost() > 0 && chat->version > 0) {
+    size_t cost = 256 + chat->chat.title.size() + chat->chat.system_prompt.size();
+    for (const Message& m : chat->messages) cost += 256 + m.content.size();
+    chats_.put(chat_id, owner, chat->version, std::make_shared<const ChatWithMessages>(chat.value()), cost);
+  }
+  co_return std::optional<ChatWithMessages>(std::move(chat.value()));
 }
 
 ChatStore::Async<Chat> DbApiChatStore::do_update_chat(const std::string& owner, const std::string& chat_id,

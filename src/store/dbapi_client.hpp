@@ -4,11 +4,18 @@
 // Result codes the store behind db-api produced; an unreachable db-api (refused, timeout, broken
 // connection) is `unavailable`. Posting a message with a client_key may be retried safely, so it is
 // marked idempotent for the HTTP client's retry-on-stale-connection.
+//
+// Chats read are kept (parsed, bounded LRU of cache_bytes) with their version; the next read of a
+// chat sends If-None-Match, and db-api answers 304 after checking the version in the database: no
+// body to send, parse or copy. A copy is never used without that check.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string>
 
 #include "store/chat_store.hpp"
+#include "store/versioned_cache.hpp"
 
 namespace parley::net {
 class HttpClient;
@@ -20,6 +27,7 @@ struct DbApiClientOptions {
   std::string base_url;       // "http://db-api:8081" (no trailing slash needed)
   std::string service_token;  // PARLEY_SERVICE_TOKEN
   StoreLimits limits;         // checked here too, before a request is sent
+  size_t cache_bytes = 16 << 20;  // chats kept for If-None-Match (about their JSON size); 0: none
 };
 
 class DbApiChatStore final : public ChatStore {
@@ -33,6 +41,8 @@ class DbApiChatStore final : public ChatStore {
   Async<Chat> do_create_chat(const std::string& owner, NewChat chat) override;
   Async<ChatPage> do_list_chats(const std::string& owner, ListChatsQuery query) override;
   Async<ChatWithMessages> do_get_chat(const std::string& owner, const std::string& chat_id) override;
+  Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner, const std::string& chat_id,
+                                                                int64_t known_version) override;
   Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id, ChatPatch patch) override;
   Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) override;
   Async<AppendResult> do_append_message(const std::string& owner, const std::string& chat_id,
@@ -43,10 +53,11 @@ class DbApiChatStore final : public ChatStore {
  private:
   struct Reply;
   boost::asio::awaitable<Reply> call(int method, std::string path, const std::string& owner, std::string body,
-                                     bool idempotent);
+                                     bool idempotent, int64_t if_none_match = 0);
 
   net::HttpClient& client_;
   DbApiClientOptions options_;
+  VersionedCache<ChatWithMessages> chats_;
 };
 
 }  // namespace parley::store

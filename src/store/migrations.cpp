@@ -41,6 +41,9 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_chat ON messages (chat_number, number);
 CREATE UNIQUE INDEX messages_by_client_key ON messages (chat_number, client_key) WHERE client_key IS NOT NULL;
 )sql"},
+    {2, "chat versions", R"sql(
+ALTER TABLE chats ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+)sql"},
 };
 
 const Migration kPostgres[] = {
@@ -73,6 +76,11 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_chat ON messages (chat_number, number);
 CREATE UNIQUE INDEX messages_by_client_key ON messages (chat_number, client_key) WHERE client_key IS NOT NULL;
+)sql"},
+    // Chat and message updates add 1 in the same statement; appends do not (see
+    // ChatWithMessages::version: the message count covers them).
+    {2, "chat versions", R"sql(
+ALTER TABLE chats ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 )sql"},
 };
 

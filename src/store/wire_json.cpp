@@ -233,7 +233,9 @@ std::string render_json(const ChatWithMessages& c) {
     if (i) out.push_back(',');
     append_message(out, c.messages[i]);
   }
-  out.append("]}");
+  out.append("],\"version\":");
+  append_int(out, c.version);
+  out.push_back('}');
   return out;
 }
 
@@ -285,6 +287,7 @@ json::object to_json(const ChatWithMessages& c) {
   messages.reserve(c.messages.size());
   for (const auto& m : c.messages) messages.push_back(to_json(m));
   out["messages"] = std::move(messages);
+  out["version"] = c.version;
   return out;
 }
 
@@ -448,6 +451,7 @@ Result<ChatWithMessages> parse_chat_with_messages(const json::object& o) {
     if (!m) return m.error();
     out.messages.push_back(std::move(m.value()));
   }
+  if (auto v = o.find("version"); v != o.end() && v->value().is_int64()) out.version = v->value().get_int64();
   return out;
 }
 

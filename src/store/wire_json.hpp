@@ -2,7 +2,8 @@
 // requests and render responses) and the HTTP client ChatStore (which does the reverse).
 //
 // Chat:    {"id","number","owner","username"|null,"title","system_prompt","settings":{},
-//           "created_at","updated_at"}  (+ "messages":[...] for a chat with its messages)
+//           "created_at","updated_at"}  (+ "messages":[...] and "version" for a chat with its messages:
+//           ChatWithMessages::version, also db-api's ETag)
 // Message: {"id","number","chat_id","role","content","status","created_at","prompt_tokens",
 //           "completion_tokens","finish_reason","client_key"|null}
 // Times are RFC 3339 strings with milliseconds ("2026-11-27T18:40:19.123Z").

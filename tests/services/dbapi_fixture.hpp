@@ -1,11 +1,13 @@
-// A live db-api in the test process: SQLite store in a temp dir, the /v1 and compat routes, a real
-// server on a free 127.0.0.1 port, and an HttpClient on the same loop.
+// A live db-api in the test process: SQLite store in a temp dir (or the store a factory makes on the
+// fixture's loop), the /v1 and compat routes, a real server on a free 127.0.0.1 port, and an
+// HttpClient on the same loop.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,9 +25,49 @@ class LiveDbApi {
  public:
   static constexpr const char* kToken = "test-service-token-0123456789";
 
+  using StoreFactory = std::function<std::unique_ptr<store::ChatStore>(net::EventLoop&)>;
+
   explicit LiveDbApi(store::StoreLimits limits = {}) : loop_(2) {
     store_ = std::make_unique<store::sqlite::SqliteChatStore>(dir_.file("chats.db"),
                                                               store::sqlite::SqliteOptions{.limits = limits});
+    start(limits);
+  }
+  explicit LiveDbApi(const StoreFactory& make) : loop_(2) {
+    store_ = make(loop_);
+    start({});
+  }
+  ~LiveDbApi() {
+    client_.reset();
+    server_->shutdown();
+    server_->wait_drained();
+    loop_.stop();
+    server_.reset();
+  }
+
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  net::HttpClient& client() { return *client_; }
+  net::EventLoop& loop() { return loop_; }
+  store::ChatStore& store() { return *store_; }
+
+  // One request; headers: the token and the owner unless told otherwise, then `extra`.
+  net::ClientResponse request(net::Method method, const std::string& path, const std::string& body = "",
+                              std::optional<std::string> owner = "alice",
+                              std::optional<std::string> token = std::string(kToken), net::Headers extra = {}) {
+    net::ClientRequest req;
+    req.method = method;
+    req.url = base_url() + path;
+    if (token) req.headers.push_back({"Authorization", "Bearer " + *token});
+    if (owner) req.headers.push_back({"X-Parley-Owner", *owner});
+    for (auto& h : extra) req.headers.push_back(std::move(h));
+    if (!body.empty()) {
+      req.body = body;
+      req.content_type = "application/json";
+    }
+    return run_on(loop_.context(), client_->request(std::move(req)));
+  }
+
+ private:
+  void start(store::StoreLimits limits) {
     net::Router router;
     services::dbapi::add_v1_routes(router, *store_, kToken);
     services::dbapi::add_compat_routes(router, *store_);
@@ -42,34 +84,6 @@ class LiveDbApi {
     port_ = server_->start();
     loop_.start();
     client_ = std::make_unique<net::HttpClient>(loop_);
-  }
-  ~LiveDbApi() {
-    client_.reset();
-    server_->shutdown();
-    server_->wait_drained();
-    loop_.stop();
-    server_.reset();
-  }
-
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  net::HttpClient& client() { return *client_; }
-  net::EventLoop& loop() { return loop_; }
-  store::ChatStore& store() { return *store_; }
-
-  // One request; headers: the token and the owner unless told otherwise.
-  net::ClientResponse request(net::Method method, const std::string& path, const std::string& body = "",
-                              std::optional<std::string> owner = "alice",
-                              std::optional<std::string> token = std::string(kToken)) {
-    net::ClientRequest req;
-    req.method = method;
-    req.url = base_url() + path;
-    if (token) req.headers.push_back({"Authorization", "Bearer " + *token});
-    if (owner) req.headers.push_back({"X-Parley-Owner", *owner});
-    if (!body.empty()) {
-      req.body = body;
-      req.content_type = "application/json";
-    }
-    return run_on(loop_.context(), client_->request(std::move(req)));
   }
 
  private:

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <libpq-fe.h>
+
 #include "store/postgres/pg_chat_store.hpp"
 #include "support/async_runner.hpp"
 #include "support/postgres_server.hpp"
@@ -107,6 +109,82 @@ TEST(PostgresStore, UnavailableWhileDownAndRecoversAfterRestart) {
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
   EXPECT_TRUE(rt.run(store.check_ready()).ok());
+}
+
+// A blocking libpq session for a test to hold a transaction open across steps.
+class RawSession {
+ public:
+  explicit RawSession(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+    if (PQstatus(conn_) != CONNECTION_OK) throw std::runtime_error(PQerrorMessage(conn_));
+  }
+  ~RawSession() { PQfinish(conn_); }
+  void exec(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    auto status = PQresultStatus(r);
+    std::string error = PQresultErrorMessage(r);
+    PQclear(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(sql + ": " + error);
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+// Two db-api replicas (two stores, each its own pool) on one database, and a message whose
+// transaction took its number before another message but committed after it. A version made of
+// the last message number would miss it (the reader saw the later number already); the version
+// must change whenever anything committed, in whatever order.
+TEST(PostgresStore, VersionSeesAppendsCommittedOutOfNumberOrder) {
+  std::string url = shared_postgres().create_database("versions_order");
+  migrate_postgres(url);
+  AsyncRunner rt;
+  PostgresChatStore replica_a(rt.executor(), {.conninfo = url, .pool_size = 2});
+  PostgresChatStore replica_b(rt.executor(), {.conninfo = url, .pool_size = 2});
+  auto chat = rt.run(replica_a.create_chat("me", {.title = "order"}));
+  ASSERT_TRUE(chat.ok()) << chat.error().message;
+  ASSERT_TRUE(rt.run(replica_a.append_message("me", chat->id, {Role::user, "one"})).ok());
+
+  RawSession slow(url);
+  slow.exec("BEGIN");
+  slow.exec("INSERT INTO messages (id, chat_number, role, content, status, created_at, prompt_tokens, "
+            "completion_tokens, finish_reason) VALUES ('msg_" + std::string(32, 'e') + "', " +
+            std::to_string(chat->number) + ", 'user', 'slow'::bytea, 'complete', 0, 0, 0, '')");
+  ASSERT_TRUE(rt.run(replica_b.append_message("me", chat->id, {Role::user, "fast"})).ok());
+
+  auto seen = rt.run(replica_a.get_chat("me", chat->id));  // what a cache would keep
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->messages.size(), 2u);
+  EXPECT_EQ(seen->messages.back().content, "fast");
+  auto still = rt.run(replica_a.get_chat_if_changed("me", chat->id, seen->version));
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->has_value());
+
+  slow.exec("COMMIT");
+  auto after = rt.run(replica_a.get_chat_if_changed("me", chat->id, seen->version));
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_TRUE(after->has_value()) << "a committed message was reported as not modified";
+  ASSERT_EQ((*after)->messages.size(), 3u);
+  EXPECT_EQ((*after)->messages[1].content, "slow");  // ordered by number: it was taken first
+  EXPECT_EQ((*after)->messages[2].content, "fast");
+}
+
+TEST(PostgresStore, MigratesAVersion1DatabaseKeepingItsChats) {
+  std::string url = shared_postgres().create_database("migrate_v1");
+  PostgresServer::execute(url, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                               "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+  PostgresServer::execute(url, postgres_migrations()[0].sql);
+  PostgresServer::execute(url, "INSERT INTO schema_migrations (version, description) VALUES (1, 'chats and messages')");
+  PostgresServer::execute(url, "INSERT INTO chats (id, owner, title, system_prompt, settings, created_at, updated_at) "
+                               "VALUES ('chat_" + std::string(32, 'a') + "', 'me', 'old'::bytea, ''::bytea, '{}', 1, 1)");
+  auto report = migrate_postgres(url);
+  EXPECT_EQ(report.version_before, 1);
+  EXPECT_EQ(report.version_after, static_cast<int>(postgres_migrations().size()));
+  AsyncRunner rt;
+  PostgresChatStore store(rt.executor(), {.conninfo = url, .pool_size = 1});
+  auto chat = rt.run(store.get_chat("me", "chat_" + std::string(32, 'a')));
+  ASSERT_TRUE(chat.ok()) << chat.error().message;
+  EXPECT_EQ(chat->chat.title, "old");
+  EXPECT_GT(chat->version, 0);
 }
 
 TEST(PostgresStore, ConninfoFromTheOriginalEnvironmentNames) {

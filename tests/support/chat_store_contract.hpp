@@ -449,6 +449,68 @@ TEST_P(ChatStoreContract, BadInputIsInvalidArgumentAndWritesNothing) {
   EXPECT_EQ(page->chats.size(), 1u);
 }
 
+// ChatWithMessages::version: what caches (db-api's rendered chats, the UI's If-None-Match) trust
+// after get_chat_if_changed said "not modified". Every kind of write must change it.
+TEST_P(ChatStoreContract, VersionChangesWithEveryWriteAndGetIfChangedSeesIt) {
+  auto me = owner();
+  auto chat = create(me, {.title = "versions"});
+  auto version_of = [&]() -> int64_t {
+    auto r = run(store_->get_chat(me, chat.id));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->version : -1;
+  };
+  auto unchanged = [&](int64_t v) {
+    auto r = run(store_->get_chat_if_changed(me, chat.id, v));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() && !r->has_value();
+  };
+  const int64_t v1 = version_of();
+  EXPECT_GT(v1, 0);
+  EXPECT_EQ(version_of(), v1);  // reading changes nothing
+  EXPECT_TRUE(unchanged(v1));
+
+  auto m = append(me, chat.id, "first");
+  const int64_t v2 = version_of();
+  EXPECT_NE(v2, v1);
+  EXPECT_FALSE(unchanged(v1));
+  auto changed = run(store_->get_chat_if_changed(me, chat.id, v1));
+  ASSERT_TRUE(changed.ok() && changed->has_value());
+  ASSERT_EQ((*changed)->messages.size(), 1u);
+  EXPECT_EQ((*changed)->messages[0].content, "first");
+  EXPECT_EQ((*changed)->version, v2);
+  EXPECT_TRUE(unchanged(v2));
+
+  store::MessagePatch patch;
+  patch.content = "first, edited";
+  ASSERT_TRUE(run(store_->update_message(me, chat.id, m.id, patch)).ok());
+  const int64_t v3 = version_of();
+  EXPECT_NE(v3, v2);
+  EXPECT_FALSE(unchanged(v2));
+
+  ASSERT_TRUE(run(store_->update_chat(me, chat.id, {.title = "renamed"})).ok());
+  const int64_t v4 = version_of();
+  EXPECT_NE(v4, v3);
+  EXPECT_FALSE(unchanged(v3));
+  auto renamed = run(store_->get_chat_if_changed(me, chat.id, v3));
+  ASSERT_TRUE(renamed.ok() && renamed->has_value());
+  EXPECT_EQ((*renamed)->chat.title, "renamed");
+  EXPECT_EQ((*renamed)->messages.at(0).content, "first, edited");
+
+  // 0: no known version, always the whole chat.
+  auto whole = run(store_->get_chat_if_changed(me, chat.id, 0));
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+
+  // Another owner learns nothing, not even "not modified".
+  auto theirs = run(store_->get_chat_if_changed(owner(), chat.id, v4));
+  ASSERT_FALSE(theirs.ok());
+  EXPECT_EQ(theirs.error().code, ErrorCode::not_found);
+
+  ASSERT_TRUE(run(store_->delete_chat(me, chat.id)).ok());
+  auto gone = run(store_->get_chat_if_changed(me, chat.id, v4));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::not_found);
+}
+
 TEST_P(ChatStoreContract, ConcurrentWritersToOneChatLoseAndDuplicateNothing) {
   using namespace boost::asio::experimental::awaitable_operators;
   auto me = owner();

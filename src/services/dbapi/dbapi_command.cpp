@@ -25,6 +25,7 @@ struct DbApiArgs {
   size_t max_content_bytes = 256 * 1024;
   int pool_size = 16;
   int wait_for_database_s = 30;
+  int cache_mb = 32;
 };
 
 int run_dbapi(const DbApiArgs& args) {
@@ -53,7 +54,7 @@ int run_dbapi(const DbApiArgs& args) {
   store::ChatStore& chat_store = *opened->store;
 
   net::Router router;
-  add_v1_routes(router, chat_store, *token);
+  add_v1_routes(router, chat_store, *token, V1Options{.cache_bytes = static_cast<size_t>(args.cache_mb) << 20});
   if (args.compat_routes) add_compat_routes(router, chat_store);
 
   net::ServerOptions options;
@@ -93,6 +94,11 @@ void register_dbapi_command(CLI::App& app, int& exit_code) {
                 "Also serve the original app's API (/chats...; no token: trusts the network)");
   cmd->add_option("--max-content-bytes", args->max_content_bytes, "Largest message content")->capture_default_str();
   cmd->add_option("--pool-size", args->pool_size, "PostgreSQL connections")->capture_default_str();
+  cmd->add_option("--cache-mb", args->cache_mb,
+                  "Rendered chats kept in memory (MiB; each served only after its version is checked in "
+                  "the database, so replicas never serve stale chats; 0: off)")
+      ->check(CLI::Range(0, 1 << 16))
+      ->capture_default_str();
   cmd->add_option("--wait-for-database", args->wait_for_database_s,
                   "Seconds to wait for PostgreSQL at start-up")->capture_default_str();
   cmd->callback([args, &exit_code] { exit_code = run_dbapi(*args); });

@@ -10,6 +10,7 @@
 #include "core/ids.hpp"
 #include "net/json.hpp"
 #include "store/validation.hpp"
+#include "store/versioned_cache.hpp"
 #include "store/wire_json.hpp"
 
 namespace asio = boost::asio;
@@ -23,6 +24,9 @@ using net::Response;
 struct V1 {
   store::ChatStore* store;
   std::string token;
+  store::VersionedCache<std::string> chats;  // rendered GET /v1/chats/{id} bodies
+
+  V1(store::ChatStore* s, std::string t, size_t cache_bytes) : store(s), token(std::move(t)), chats(cache_bytes) {}
 
   // 401 unless the bearer token matches (compared in constant time), then 400 unless the owner
   // header is valid. Returns the owner, or the error response.
@@ -54,6 +58,24 @@ std::optional<int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+// A chat version from If-None-Match ("12", W/"12" or a list of them: the first); 0 when none.
+int64_t version_from_if_none_match(std::string_view h) {
+  size_t q = h.find('"');
+  if (q == std::string_view::npos) return 0;
+  size_t end = h.find('"', q + 1);
+  if (end == std::string_view::npos) return 0;
+  auto v = parse_int(h.substr(q + 1, end - q - 1));
+  return v && *v > 0 ? *v : 0;
+}
+
+std::string etag(int64_t version) {
+  char buf[24];
+  buf[0] = '"';
+  char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, version).ptr;
+  *end++ = '"';
+  return std::string(buf, end);
+}
+
 #define PARLEY_CALLER(api, req, owner)                                   \
   auto caller_or_error = (api)->caller(req);                             \
   if (auto* err = std::get_if<Response>(&caller_or_error)) co_return std::move(*err); \
@@ -61,9 +83,9 @@ std::optional<int64_t> parse_int(std::string_view s) {
 
 }  // namespace
 
-void add_v1_routes(net::Router& router, store::ChatStore& store, std::string service_token) {
+void add_v1_routes(net::Router& router, store::ChatStore& store, std::string service_token, V1Options options) {
   if (service_token.empty()) throw std::invalid_argument("db-api needs a service token");
-  auto api = std::make_shared<V1>(V1{&store, std::move(service_token)});
+  auto api = std::make_shared<V1>(&store, std::move(service_token), options.cache_bytes);
 
   router.post("/v1/chats", [api](Request& req) -> asio::awaitable<Response> {
     PARLEY_CALLER(api, req, owner);
@@ -95,10 +117,33 @@ void add_v1_routes(net::Router& router, store::ChatStore& store, std::string ser
     co_return render(200, page);
   });
 
+  // The version to check is the caller's (If-None-Match: 304 when unchanged), else that of our
+  // rendered copy (served when unchanged); either way the store checks it against the database.
   router.get("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {
     PARLEY_CALLER(api, req, owner);
-    auto chat = co_await api->store->get_chat(owner, std::string(req.param("id")));
-    co_return render(200, chat);
+    std::string id(req.param("id"));
+    const int64_t theirs = version_from_if_none_match(req.header("If-None-Match"));
+    std::optional<store::VersionedCache<std::string>::Hit> ours;
+    if (api->chats.max_cost() > 0) ours = api->chats.find(id, owner);
+    const int64_t known = theirs > 0 ? theirs : ours ? ours->version : 0;
+    auto chat = co_await api->store->get_chat_if_changed(owner, id, known);
+    if (!chat) co_return Response::error(chat.error());
+    if (!chat->has_value()) {
+      if (theirs > 0) {
+        Response r;
+        r.status = 304;
+        r.content_type.clear();
+        co_return std::move(r.set_header("ETag", etag(known)));
+      }
+      co_return std::move(Response::json(200, *ours->value).set_header("ETag", etag(known)));
+    }
+    const store::ChatWithMessages& c = **chat;
+    if (ours && ours->version == c.version)
+      co_return std::move(Response::json(200, *ours->value).set_header("ETag", etag(c.version)));
+    std::string body = store::wire::render_json(c);
+    if (api->chats.max_cost() > 0)
+      api->chats.put(id, owner, c.version, std::make_shared<const std::string>(body), body.size() + id.size());
+    co_return std::move(Response::json(200, std::move(body)).set_header("ETag", etag(c.version)));
   });
 
   router.patch("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {
@@ -115,6 +160,7 @@ void add_v1_routes(net::Router& router, store::ChatStore& store, std::string ser
     PARLEY_CALLER(api, req, owner);
     auto done = co_await api->store->delete_chat(owner, std::string(req.param("id")));
     if (!done) co_return Response::error(done.error());
+    api->chats.erase(req.param("id"));  // memory only: a deleted chat is never served (checked first)
     co_return Response::no_content();
   });
 

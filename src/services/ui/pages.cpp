@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <stdexcept>
 
 #include "services/ui/markdown.hpp"
@@ -30,6 +31,20 @@ std::string when_label(store::TimeMs ms) {
     t.resize(16);
   }
   return t + " UTC";
+}
+
+// What the message list shows, hashed (about 1 ns per byte of content).
+uint64_t message_list_fingerprint(const std::vector<store::Message>& messages) {
+  uint64_t h = 0xcbf29ce484222325ull ^ messages.size();
+  auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001b3ull + (h >> 29); };
+  std::hash<std::string_view> hash;
+  for (const store::Message& m : messages) {
+    mix(hash(m.id));
+    mix(hash(m.content));
+    mix(hash(m.finish_reason));
+    mix(static_cast<uint64_t>(m.role) << 8 | static_cast<uint64_t>(m.status));
+  }
+  return h;
 }
 
 }  // namespace
@@ -95,13 +110,28 @@ std::string Pages::message(const store::Message& m) const {
   return out;
 }
 
-std::string Pages::chat(const store::ChatWithMessages& c, std::string_view csrf, std::string_view notice_html) const {
+std::string Pages::message_list(const store::ChatWithMessages& c) const {
   std::string items;
   items.reserve(c.messages.size() * 512);
   for (const store::Message& m : c.messages) {
     if (m.role == store::Role::system) continue;
     items += message(m);
     items += '\n';
+  }
+  return items;
+}
+
+std::string Pages::chat(const store::ChatWithMessages& c, std::string_view csrf, std::string_view notice_html) const {
+  std::shared_ptr<const MessageList> items;
+  uint64_t fingerprint = 0;
+  if (c.version > 0) {
+    fingerprint = message_list_fingerprint(c.messages);
+    auto hit = message_lists_.find(c.chat.id, c.chat.owner);
+    if (hit && hit->version == c.version && hit->value->fingerprint == fingerprint) items = std::move(hit->value);
+  }
+  if (!items) {
+    items = std::make_shared<const MessageList>(MessageList{fingerprint, message_list(c)});
+    if (c.version > 0) message_lists_.put(c.chat.id, c.chat.owner, c.version, items, items->html.size() + 64);
   }
   std::string temperature;
   if (auto it = c.chat.settings.find("temperature"); it != c.chat.settings.end() && it->value().is_number())
@@ -112,7 +142,7 @@ std::string Pages::chat(const store::ChatWithMessages& c, std::string_view csrf,
                                             {"system_prompt", c.chat.system_prompt},
                                             {"temperature", temperature},
                                             {"notice", notice_html},
-                                            {"messages", items}}));
+                                            {"messages", items->html}}));
 }
 
 std::string Pages::notice(std::string_view kind, std::string_view message) const {

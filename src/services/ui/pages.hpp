@@ -6,14 +6,20 @@
 //
 // Every user-supplied string is escaped by the templates; message content goes through
 // render_markdown (raw HTML off, unsafe URL schemes removed).
+//
+// The message list of a chat page is kept per chat (bounded LRU) with the chat's version and a hash
+// of what the list shows (ids, roles, statuses, contents: a caller may have added or dropped a
+// message in memory): while both match, a page is that list plus the layout.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "services/ui/markdown_cache.hpp"
 #include "services/ui/page_template.hpp"
 #include "store/chat_store.hpp"
+#include "store/versioned_cache.hpp"
 
 namespace parley::services::ui {
 
@@ -33,11 +39,17 @@ class Pages {
 
  private:
   std::string layout(std::string_view title, const std::string& content) const;
+  std::string message_list(const store::ChatWithMessages& chat) const;
 
   std::string model_label_;
   std::string_view css_version_, js_version_;
   PageTemplate layout_, home_, chat_item_, chat_, message_, notice_, error_;
   mutable MarkdownCache markdown_;  // rendered content of stored messages
+  struct MessageList {
+    uint64_t fingerprint;
+    std::string html;
+  };
+  mutable store::VersionedCache<MessageList> message_lists_{8 << 20};  // by chat id
 };
 
 }  // namespace parley::services::ui

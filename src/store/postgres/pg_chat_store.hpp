@@ -46,6 +46,8 @@ class PostgresChatStore final : public ChatStore {
   Async<Chat> do_create_chat(const std::string& owner, NewChat chat) override;
   Async<ChatPage> do_list_chats(const std::string& owner, ListChatsQuery query) override;
   Async<ChatWithMessages> do_get_chat(const std::string& owner, const std::string& chat_id) override;
+  Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner, const std::string& chat_id,
+                                                                int64_t known_version) override;
   Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id, ChatPatch patch) override;
   Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) override;
   Async<AppendResult> do_append_message(const std::string& owner, const std::string& chat_id,

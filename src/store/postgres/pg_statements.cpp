@@ -27,20 +27,28 @@ const PreparedStatement kStatements[] = {
      "AND ($3::int8 IS NULL OR number = $3) AND ($4::text IS NULL OR username = $4) "
      "ORDER BY number DESC LIMIT $5",
      {kText, kInt8, kInt8, kText, kInt8}},
-    // One round trip for a chat and its messages; the chat's large fields only on the first row.
+    // One round trip for a chat and its messages: the chat row (kind 0), then its messages (kind 1)
+    // in the same snapshot, in shared columns (by type):
+    //   kind, number, id, owner|role, username|status, title|content, system_prompt|NULL,
+    //   settings|finish_reason, created_at, updated_at|prompt_tokens, version|completion_tokens,
+    //   NULL|client_key
+    // No ORDER BY (a sort node costs more than the rest of the plan): the reader orders the rows.
     {kGetChat,
-     "SELECT c.number, c.id, c.owner, c.username, "
-     "CASE WHEN row_number() OVER w = 1 THEN c.title END, "
-     "CASE WHEN row_number() OVER w = 1 THEN c.system_prompt END, "
-     "CASE WHEN row_number() OVER w = 1 THEN c.settings END, c.created_at, c.updated_at, "
-     "m.number, m.id, m.role, m.content, m.status, m.created_at, m.prompt_tokens, m.completion_tokens, "
-     "m.finish_reason, m.client_key "
-     "FROM chats c LEFT JOIN messages m ON m.chat_number = c.number WHERE c.id = $1 AND c.owner = $2 "
-     "WINDOW w AS (ORDER BY m.number) ORDER BY m.number",
+     "WITH c AS MATERIALIZED (SELECT " PG_CHAT_COLUMNS ", version FROM chats WHERE id = $1 AND owner = $2) "
+     "SELECT 0::int8, number, id, owner, username, title, system_prompt, settings, created_at, updated_at, version, "
+     "NULL::text FROM c UNION ALL "
+     "SELECT 1::int8, m.number, m.id, m.role, m.status, m.content, NULL, m.finish_reason, m.created_at, m.prompt_tokens, "
+     "m.completion_tokens, m.client_key FROM c JOIN messages m ON m.chat_number = c.number",
+     {kText, kText}},
+    // The check before a cached copy of a chat is used: ChatWithMessages::version (the chat row's
+    // counter plus the number of its messages: one index lookup and an index-only count).
+    {kChatVersion,
+     "SELECT c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) FROM chats c "
+     "WHERE c.id = $1 AND c.owner = $2",
      {kText, kText}},
     {kUpdateChat,
      "UPDATE chats SET title = COALESCE($3, title), system_prompt = COALESCE($4, system_prompt), "
-     "settings = COALESCE($5, settings), updated_at = GREATEST(updated_at, $6) "
+     "settings = COALESCE($5, settings), updated_at = GREATEST(updated_at, $6), version = version + 1 "
      "WHERE id = $1 AND owner = $2 RETURNING " PG_CHAT_COLUMNS,
      {kText, kText, kBytea, kBytea, kText, kInt8}},
     {kDeleteChat, "DELETE FROM chats WHERE id = $1 AND owner = $2", {kText, kText}},
@@ -68,7 +76,7 @@ const PreparedStatement kStatements[] = {
      "  finish_reason = COALESCE($8, m.finish_reason) FROM target WHERE m.number = target.number "
      "  RETURNING m.number, m.id, m.role, m.content, m.status, m.created_at, m.prompt_tokens, "
      "  m.completion_tokens, m.finish_reason, m.client_key, m.chat_number), "
-     "touch AS (UPDATE chats SET updated_at = GREATEST(updated_at, $9) "
+     "touch AS (UPDATE chats SET updated_at = GREATEST(updated_at, $9), version = version + 1 "
      "  WHERE number IN (SELECT chat_number FROM upd)) "
      "SELECT " PG_MESSAGE_COLUMNS " FROM upd",
      {kText, kText, kText, kBytea, kText, kInt8, kInt8, kText, kInt8}},

@@ -4,7 +4,8 @@
 // completion_tokens, finish_reason, client_key.
 // Appending a message does not write the chat row (100 writers to one chat would queue on its row
 // lock and pile up dead row versions); a chat's updated_at as read is the later of its own and its
-// last message's created_at.
+// last message's created_at, and its version (ChatWithMessages::version) is the chat row's counter,
+// bumped by chat and message updates, plus its number of messages.
 #pragma once
 
 #include <span>
@@ -18,6 +19,7 @@ inline constexpr const char* kCreateChat = "create_chat";
 inline constexpr const char* kInsertMessage = "insert_message";
 inline constexpr const char* kListChats = "list_chats";
 inline constexpr const char* kGetChat = "get_chat";
+inline constexpr const char* kChatVersion = "chat_version";
 inline constexpr const char* kUpdateChat = "update_chat";
 inline constexpr const char* kDeleteChat = "delete_chat";
 inline constexpr const char* kAppendMessage = "append_message";

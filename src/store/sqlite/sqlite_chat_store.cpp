@@ -78,7 +78,7 @@ Message insert_message(SqliteDb& db, int64_t chat_number, const std::string& cha
 }
 
 void touch_chat(SqliteDb& db, int64_t chat_number, TimeMs now) {
-  auto st = db.prepare("UPDATE chats SET updated_at = max(updated_at, ?2) WHERE number = ?1");
+  auto st = db.prepare("UPDATE chats SET updated_at = max(updated_at, ?2), version = version + 1 WHERE number = ?1");
   st.bind(1, chat_number).bind(2, now).run();
 }
 
@@ -227,10 +227,16 @@ ChatStore::Async<ChatWithMessages> SqliteChatStore::do_get_chat(const std::strin
     auto chat = find_chat(db, owner, chat_id);
     if (!chat) return not_found_chat();
     ChatWithMessages out{std::move(*chat), {}};
+    {
+      auto v = db.prepare("SELECT version FROM chats WHERE number = ?1");
+      v.bind(1, out.chat.number);
+      if (v.step()) out.version = v.column_int(0);
+    }
     auto st = db.prepare("SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.chat_number = ?1 ORDER BY m.number");
     st.bind(1, out.chat.number);
     while (st.step()) out.messages.push_back(read_message(st, out.chat.id));
     tx.commit();
+    out.version += static_cast<int64_t>(out.messages.size());  // see ChatWithMessages::version
     // Appends do not write the chat row (see pg_statements.hpp); the last message counts.
     if (!out.messages.empty()) out.chat.updated_at = std::max(out.chat.updated_at, out.messages.back().created_at);
     return out;
@@ -249,8 +255,8 @@ ChatStore::Async<Chat> SqliteChatStore::do_update_chat(const std::string& owner,
     if (patch.system_prompt) chat->system_prompt = std::move(*patch.system_prompt);
     if (patch.settings) chat->settings = std::move(*patch.settings);
     chat->updated_at = std::max(chat->updated_at, now_ms());
-    auto st = db.prepare("UPDATE chats SET title = ?2, system_prompt = ?3, settings = ?4, updated_at = ?5 "
-                         "WHERE number = ?1");
+    auto st = db.prepare("UPDATE chats SET title = ?2, system_prompt = ?3, settings = ?4, updated_at = ?5, "
+                         "version = version + 1 WHERE number = ?1");
     st.bind(1, chat->number).bind(2, chat->title).bind(3, chat->system_prompt);
     st.bind(4, boost::json::serialize(chat->settings)).bind(5, chat->updated_at).run();
     tx.commit();

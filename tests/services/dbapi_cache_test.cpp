@@ -1,0 +1,139 @@
+// db-api's ETag / If-None-Match on GET /v1/chats/{id} and its cache of rendered chats: a chat is
+// served from memory only after the database confirmed its version, so a write acknowledged by
+// one replica is seen by the next read on any other replica (each with its own cache), and the
+// UI-side client (DbApiChatStore, which keeps parsed chats and sends If-None-Match) too.
+#include <gtest/gtest.h>
+
+#include "services/dbapi_fixture.hpp"
+#include "store/dbapi_client.hpp"
+#include "store/postgres/pg_chat_store.hpp"
+#include "support/postgres_server.hpp"
+
+namespace parley::test {
+namespace {
+
+using net::Method;
+
+std::string chat_path(const std::string& id) { return "/v1/chats/" + id; }
+
+std::string create_chat(LiveDbApi& api, const std::string& owner = "alice") {
+  auto r = api.request(Method::post, "/v1/chats", R"({"title":"t"})", owner);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return std::string(body_json(r).at("id").as_string());
+}
+
+std::string post(LiveDbApi& api, const std::string& chat, const std::string& content) {
+  auto r = api.request(Method::post, chat_path(chat) + "/messages",
+                       R"({"role":"user","content":")" + content + R"("})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  return std::string(body_json(r).at("id").as_string());
+}
+
+net::Headers if_none_match(std::string_view etag) { return {{"If-None-Match", std::string(etag)}}; }
+
+TEST(DbApiCache, EtagThen304UntilTheChatChanges) {
+  LiveDbApi api;
+  std::string chat = create_chat(api);
+  auto first = api.request(Method::get, chat_path(chat));
+  ASSERT_EQ(first.status, 200) << first.body;
+  std::string etag(first.header("ETag"));
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(etag, "\"" + std::to_string(body_json(first).at("version").as_int64()) + "\"");
+
+  auto same = api.request(Method::get, chat_path(chat), "", "alice", std::string(LiveDbApi::kToken),
+                          if_none_match(etag));
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(same.header("ETag"), etag);
+  auto weak = api.request(Method::get, chat_path(chat), "", "alice", std::string(LiveDbApi::kToken),
+                          if_none_match("W/" + etag));
+  EXPECT_EQ(weak.status, 304);
+
+  post(api, chat, "hello");
+  auto changed = api.request(Method::get, chat_path(chat), "", "alice", std::string(LiveDbApi::kToken),
+                             if_none_match(etag));
+  ASSERT_EQ(changed.status, 200);
+  EXPECT_NE(changed.header("ETag"), etag);
+  EXPECT_EQ(body_json(changed).at("messages").as_array().size(), 1u);
+
+  // Without If-None-Match: the body, the same as before (now from the rendered copy).
+  auto again = api.request(Method::get, chat_path(chat));
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, changed.body);
+
+  // Another owner gets 404 whatever it presents; so does a deleted chat.
+  auto theirs = api.request(Method::get, chat_path(chat), "", "mallory", std::string(LiveDbApi::kToken),
+                            if_none_match(changed.header("ETag")));
+  EXPECT_EQ(theirs.status, 404);
+  EXPECT_EQ(error_code(theirs), "not_found");
+  for (std::string_view junk : {"\"x\"", "*", "\"-3\"", "\"", ""}) {
+    auto r = api.request(Method::get, chat_path(chat), "", "alice", std::string(LiveDbApi::kToken),
+                         if_none_match(junk));
+    EXPECT_EQ(r.status, 200) << junk;
+  }
+  ASSERT_EQ(api.request(Method::delete_, chat_path(chat)).status, 204);
+  auto gone = api.request(Method::get, chat_path(chat), "", "alice", std::string(LiveDbApi::kToken),
+                          if_none_match(changed.header("ETag")));
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(api.request(Method::get, chat_path(chat)).status, 404);
+}
+
+std::unique_ptr<store::ChatStore> postgres_on(const std::string& url, net::EventLoop& loop) {
+  return std::make_unique<store::postgres::PostgresChatStore>(loop.context().get_executor(),
+                                                              store::postgres::PostgresOptions{.conninfo = url,
+                                                                                              .pool_size = 2});
+}
+
+// Two db-api replicas on one PostgreSQL database; every write goes through B, every read through A
+// (whose cache holds the chat as it was before the write), and through a UI-side client of A.
+TEST(DbApiCache, ReplicasOnOneDatabaseNeverServeAStaleChat) {
+  std::string url = shared_postgres().create_database("dbapi_replicas");
+  store::postgres::migrate_postgres(url);
+  LiveDbApi a([&](net::EventLoop& loop) { return postgres_on(url, loop); });
+  LiveDbApi b([&](net::EventLoop& loop) { return postgres_on(url, loop); });
+  store::DbApiChatStore ui_client(a.client(),
+                                  {.base_url = a.base_url(), .service_token = LiveDbApi::kToken});
+  auto ui_read = [&](const std::string& chat) {
+    auto r = run_on(a.loop().context(), ui_client.get_chat("alice", chat));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r.value() : store::ChatWithMessages{};
+  };
+  auto read_a = [&](const std::string& chat) {
+    auto r = a.request(Method::get, chat_path(chat));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body_json(r);
+  };
+
+  std::string chat = create_chat(b);
+  EXPECT_EQ(read_a(chat).at("messages").as_array().size(), 0u);
+  EXPECT_EQ(ui_read(chat).messages.size(), 0u);
+  for (int i = 0; i < 3; ++i) {  // the reads fill both caches; each write must show at once
+    post(b, chat, "m" + std::to_string(i));
+    EXPECT_EQ(read_a(chat).at("messages").as_array().size(), static_cast<size_t>(i + 1));
+    auto seen = ui_read(chat);
+    ASSERT_EQ(seen.messages.size(), static_cast<size_t>(i + 1));
+    EXPECT_EQ(seen.messages.back().content, "m" + std::to_string(i));
+    EXPECT_EQ(ui_read(chat).version, seen.version);  // unchanged: answered by a 304
+  }
+  std::string mid = post(b, chat, "draft");
+  read_a(chat);
+  ui_read(chat);
+  auto patched = b.request(Method::patch, chat_path(chat) + "/messages/" + mid, R"({"content":"final"})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(read_a(chat).at("messages").as_array().back().at("content").as_string(), "final");
+  EXPECT_EQ(ui_read(chat).messages.back().content, "final");
+
+  auto renamed = b.request(Method::patch, chat_path(chat), R"({"title":"renamed"})");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(read_a(chat).at("title").as_string(), "renamed");
+  EXPECT_EQ(ui_read(chat).chat.title, "renamed");
+
+  ASSERT_EQ(b.request(Method::delete_, chat_path(chat)).status, 204);
+  EXPECT_EQ(a.request(Method::get, chat_path(chat)).status, 404);
+  auto gone = run_on(a.loop().context(), ui_client.get_chat("alice", chat));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ErrorCode::not_found);
+}
+
+}  // namespace
+}  // namespace parley::test
