@@ -156,7 +156,7 @@ void Forward::attention(std::span<const BatchToken> batch, std::span<const SeqBl
       kern.scores_f16(q, group, hd, kv.k(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0), scale,
                       scores + j0, n_pos);
     }
-    for (int64_t g = 0; g < group; ++g) ops::softmax(scores + g * n_pos, n_pos);
+    for (int64_t g = 0; g < group; ++g) kern.softmax(scores + g * n_pos, n_pos);
     std::memset(out, 0, sizeof(float) * group * hd);
     for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
       const int32_t blk = sb.blocks[j0 / B];
@@ -219,10 +219,10 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
     matmul({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, xn_.data(), n);
     // SwiGLU costs one exp per element ([n, n_ff]): split over the threads for prompt chunks.
     if (n <= kSerialQuantizeTokens) {
-      ops::swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
+      kern.swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
     } else {
       pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
-        ops::swiglu(gate_.data() + b * hp.n_ff, up_.data() + b * hp.n_ff, gate_.data() + b * hp.n_ff, (e - b) * hp.n_ff);
+        kern.swiglu(gate_.data() + b * hp.n_ff, up_.data() + b * hp.n_ff, gate_.data() + b * hp.n_ff, (e - b) * hp.n_ff);
       });
     }
     matmul({{&lw.w_down, xn_.data()}}, gate_.data(), n);

@@ -76,7 +76,8 @@ void mix_f16_scalar(const float* p, int64_t p_stride, int64_t group, int64_t hd,
   for (int64_t j = 0; j < n_pos; ++j)
     for (int64_t g = 0; g < group; ++g) axpy_f16_scalar(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
 }
-constexpr AttentionKernels kScalar{dot_f16_scalar, axpy_f16_scalar, to_f16_scalar, scores_f16_scalar, mix_f16_scalar};
+constexpr AttentionKernels kScalar{dot_f16_scalar, axpy_f16_scalar, to_f16_scalar, scores_f16_scalar, mix_f16_scalar,
+                                   softmax, swiglu};
 }  // namespace
 
 const AttentionKernels& attention_kernels_scalar() { return kScalar; }

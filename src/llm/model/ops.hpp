@@ -33,6 +33,9 @@ struct AttentionKernels {
   // out[g * hd + i] += sum_j p[g * p_stride + j] * v_j[i], j ascending
   void (*mix_f16)(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v, int64_t stride,
                   int64_t n_pos, float* out);
+  // softmax() and swiglu() below (the vector versions use a polynomial exp within ~2 ulp).
+  void (*softmax)(float* x, int64_t n);
+  void (*swiglu)(const float* gate, const float* up, float* out, int64_t n);
 };
 const AttentionKernels& attention_kernels();          // fastest for this CPU
 const AttentionKernels& attention_kernels_scalar();   // the reference

@@ -1,7 +1,8 @@
 // The forward pass's attention kernels (ops.hpp): the AVX2 versions equal the scalar reference within
 // float-summation tolerance (1e-5 of the sum of |terms| per output) on head sizes that take the vector
 // paths (64, 128, 256) and those that do not (40, 12), query groups around the 8-head register tile
-// (1, 7, 8, 9), cache runs of 1..16 slots and a row stride wider than a head.
+// (1, 7, 8, 9), cache runs of 1..16 slots and a row stride wider than a head; softmax and SwiGLU
+// (polynomial exp) within 2e-6 relative of the std::exp reference, overflowing tails included.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -83,6 +84,36 @@ TEST(AttentionKernels, MixMatchesScalar) {
         const size_t at = static_cast<size_t>(g * sh.hd + i);
         ASSERT_NEAR(got[at], want[at], 1e-5 * mag) << "hd " << sh.hd << " group " << sh.group << " g " << g << " i " << i;
       }
+  }
+}
+
+TEST(VectorKernels, SoftmaxMatchesScalar) {
+  const AttentionKernels* fast = attention_kernels_avx2();
+  if (!fast) GTEST_SKIP() << "no AVX2/F16C/FMA";
+  uint32_t seed = 300;
+  for (int64_t n : {1, 7, 8, 9, 100, 1000}) {
+    auto x = random_floats(static_cast<size_t>(n), seed++);
+    for (auto& v : x) v *= 12.0f;  // scores spread over e^-80 .. 1
+    auto want = x, got = x;
+    softmax(want.data(), n);
+    fast->softmax(got.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], want[i], 2e-6 * want[i] + 1e-37) << "n " << n << " i " << i;
+  }
+}
+
+TEST(VectorKernels, SwigluMatchesScalar) {
+  const AttentionKernels* fast = attention_kernels_avx2();
+  if (!fast) GTEST_SKIP() << "no AVX2/F16C/FMA";
+  for (int64_t n : {1, 8, 13, 4864}) {
+    auto gate = random_floats(static_cast<size_t>(n), 400 + static_cast<uint32_t>(n));
+    const auto up = random_floats(static_cast<size_t>(n), 500 + static_cast<uint32_t>(n));
+    for (size_t i = 0; i < gate.size(); ++i) gate[i] *= (i % 5 == 0) ? 40.0f : 3.0f;  // tails: silu ~ 0 and ~ g
+    if (n > 8) gate[3] = -100.0f, gate[4] = 100.0f;                                   // e^100 overflows in the reference
+    std::vector<float> want(gate.size()), got(gate.size());
+    swiglu(gate.data(), up.data(), want.data(), n);
+    fast->swiglu(gate.data(), up.data(), got.data(), n);
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(got[i], want[i], 2e-6 * std::fabs(want[i]) + 1e-30) << "n " << n << " gate " << gate[i];
   }
 }
 
