@@ -77,7 +77,7 @@ for i in $(seq 1 20); do
     "$api/v1/chats/$chat_id/messages"
 done
 export CHAT_ID="$chat_id"
-COOKIE="$(awk '!/^#/ && NF >= 7 {print $6 "=" $7}' "$work/jar" | paste -sd ';' | sed 's/;/; /g')"
+COOKIE="$(sed 's/^#HttpOnly_//' "$work/jar" | awk '!/^#/ && NF >= 7 {print $6 "=" $7}' | paste -sd ';' | sed 's/;/; /g')"
 export COOKIE
 items="$(curl -sf -H "Cookie: $COOKIE" "$ui/chats/$chat_id" | grep -c '<li class="msg ' || true)"
 echo "ui $ui (pid $ui_pid) -> db-api $api (pid $api_pid) -> PostgreSQL :$pg_port; chat $chat_id: page with $items messages; $(nproc) CPUs"
