@@ -47,7 +47,8 @@ cp deploy/docker/Dockerfile "$tmp/Dockerfile"
 for o in dev prod; do "$tmp/deploy/gen-secrets" --dir "$tmp/deploy/k8s/overlays/$o/secrets" >/dev/null; done
 
 echo "== shellcheck"
-scripts=(deploy/gen-secrets deploy/docker/parley-healthcheck deploy/azure/*.sh tests/deploy/check.sh tests/deploy/fake-az/az)
+scripts=(deploy/gen-secrets deploy/docker/parley-healthcheck deploy/azure/*.sh tests/deploy/check.sh tests/deploy/fake-az/az
+  tests/deploy/multihost.sh bench/affinity/run.sh)
 [ -f scripts/test-containers ] && scripts+=(scripts/test-containers)
 if shellcheck -x "${scripts[@]}"; then pass "shellcheck: ${scripts[*]}"; else fail shellcheck; fi
 
