@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 namespace parley::store {
@@ -47,11 +48,28 @@ Status check_text(std::string_view value, std::string_view field, size_t max_byt
   return ok_status();
 }
 
+// Boost.JSON reads a number beyond double's range (1e400) as infinity and writes it back as
+// "Infinity", which is not JSON: stored, it would make every later answer about the chat unreadable.
+bool has_non_finite(const boost::json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_array()) {
+    for (const auto& e : v.get_array())
+      if (has_non_finite(e)) return true;
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object())
+      if (has_non_finite(kv.value())) return true;
+  }
+  return false;
+}
+
 Status check_settings(const boost::json::object& settings, const StoreLimits& limits) {
   if (settings.empty()) return ok_status();
   if (boost::json::serialize(settings).size() > limits.max_settings_bytes)
     return make_error(ErrorCode::payload_too_large,
                       "settings are larger than " + std::to_string(limits.max_settings_bytes) + " bytes");
+  for (const auto& kv : settings)
+    if (has_non_finite(kv.value())) return invalid("settings hold a number out of range");
   return ok_status();
 }
 
