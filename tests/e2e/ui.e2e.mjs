@@ -1,7 +1,9 @@
 // Browser end-to-end tests of the Parley UI in a real headless Chromium (issue 5):
 // create a chat, send a message and watch the reply stream, reload and find the history, stop a
 // reply mid-stream, rename and delete, the no-JavaScript path, <script>/<img onerror> payloads stay
-// inert, phone-width layout. Screenshots of the main screens go to $OUT_DIR.
+// inert (in messages, titles and system prompts; the CSP blocks inline handlers), phone-width layout,
+// and a rate-limited send (429) shown in place on a second server started with a strict limit
+// (PARLEY_BIN, PARLEY_E2E_MODEL as in run.sh). Screenshots of the main screens go to $OUT_DIR.
 //
 //   BASE_URL=http://127.0.0.1:8080 OUT_DIR=test-output/e2e node ui.e2e.mjs
 import { chromium } from 'playwright-core';
@@ -219,6 +221,150 @@ await test('works without JavaScript', async () => {
   assert(await p.locator('#messages > li.assistant').count() === 1, 'regenerate replaced the reply');
   await shot(p, '08-nojs');
   await nojs.close();
+});
+
+await test('stored XSS in a title, a system prompt and a message stays inert (list, chat, streamed reply)', async () => {
+  const payloads = ['<img src=x onerror=window.__xss=1>', '<script>window.__xss=2</script>',
+                    '"><svg onload=window.__xss=3>', "'><iframe src=javascript:window.__xss=4>",
+                    '[click](javascript:window.__xss=5)', '<a href="javascript:window.__xss=6">a</a>',
+                    '</textarea><script>window.__xss=7</script>', '</title><script>window.__xss=8</script>'];
+  const all = payloads.join('\n\n');
+  const p = await context.newPage();
+  guard(p, problems);
+  const url = await newChat(p);
+  const inert = async (where) => {
+    assert(await p.evaluate(() => window.__xss === undefined), 'a payload ran on ' + where);
+    const n = await p.locator('main img, main svg, main iframe, main script, #chat-list img, #chat-list svg').count();
+    assert(n === 0, `no element from a payload on ${where} (${n})`);
+    const hrefs = await p.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') || ''));
+    assert(hrefs.every((h) => !/^\s*(javascript|data):/i.test(h)), 'no javascript:/data: link on ' + where + ': ' + hrefs);
+  };
+  // System prompt and title through the settings forms.
+  await p.click('#settings summary');
+  await p.fill('textarea[name=system_prompt]', all);
+  await Promise.all([p.waitForNavigation(), p.click('#save-settings')]);
+  await p.click('#settings summary');
+  await p.fill('input[name=title]', payloads[2] + payloads[0] + payloads[7]);
+  await Promise.all([p.waitForNavigation(), p.click('#rename')]);
+  await inert('the chat page after the settings');
+  assert((await p.inputValue('textarea[name=system_prompt]')) === all, 'the system prompt is kept verbatim');
+  // A message, streamed (its reply too), then the page reloaded and the list.
+  await sendAndWatch(p, all);
+  await inert('the chat page after a streamed reply');
+  assert((await p.locator('#messages > li.user').last().innerText()).includes('<script>window.__xss=2</script>'),
+         'the message is shown as text');
+  const res = await p.goto(url);
+  await inert('the reloaded chat page');
+  await p.goto(BASE + '/');
+  await inert('the home page');
+  assert(await p.locator('#chat-list a', { hasText: '"><svg onload' }).count() === 1, 'the title listed as text');
+  // The CSP forbids inline script: even markup put into the page by script does not run its handler.
+  const csp = res.headers()['content-security-policy'] || '';
+  assert(/script-src 'self'/.test(csp) && !/unsafe-inline|unsafe-eval/.test(csp), 'CSP without inline script: ' + csp);
+  await p.goto(url);
+  await shot(p, '09-xss-settings-inert');
+  await p.close();
+  // (An unguarded page: the browser reports the blocked handlers on the console, as it should.)
+  const probe = await context.newPage();
+  const violations = [];
+  probe.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  await probe.goto(url);
+  await probe.evaluate(() => {
+    document.body.insertAdjacentHTML('beforeend', '<img src="data:," onerror="window.__xss=9"><img src=x onerror="window.__xss=10">');
+  });
+  await probe.waitForFunction(() => Array.from(document.images).every((i) => i.complete), null, { timeout: 10000 });
+  await probe.waitForTimeout(200);
+  assert(await probe.evaluate(() => window.__xss === undefined), 'the CSP blocked the inline handlers');
+  assert(violations.length >= 1, 'and the browser says so: ' + violations.length);
+  await probe.close();
+  assert(problems.filter((x) => x.startsWith('dialog')).length === 0, 'no dialogs: ' + problems);
+});
+
+// A second server with a strict limit (1 reply per minute per session) shows how a 429 looks.
+const here = path.dirname(new URL(import.meta.url).pathname);
+const root = path.resolve(here, '../..');
+const BIN = process.env.PARLEY_BIN || path.join(root, 'build/release/parley');
+const MODEL = process.env.PARLEY_E2E_MODEL || path.join(root, '../shared/models/stories260K.gguf');
+
+async function startLimitedServer() {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const port = await new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+  const dataDir = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'parley-e2e-limits-'));
+  const log = fs.openSync(path.join(OUT, 'server-limits.log'), 'w');
+  const env = { ...process.env, PARLEY_ACCESS_LOG: 'false' };
+  delete env.SESSION_KEY;
+  delete env.SESSION_KEYS;
+  const child = spawn(BIN, ['serve', '--model', MODEL, '--port', String(port), '--data-dir', dataDir, '--ctx', '1024',
+                            '--max-tokens', '40', '--generations-per-minute', '1', '--generation-burst', '1'],
+                      { env, stdio: ['ignore', log, log] });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    try { if ((await fetch(base + '/readyz')).ok) break; } catch (e) { /* not yet */ }
+    if (child.exitCode !== null) throw new Error('parley serve (limits) exited, see server-limits.log');
+    if (Date.now() > deadline) throw new Error('parley serve (limits) not ready in 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, stop: () => { child.kill('SIGTERM'); fs.rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+await test('a rate-limited send (429) is a clear message in place, with and without JavaScript', async () => {
+  const limited = await startLimitedServer();
+  try {
+    // With JavaScript: the message goes back into the box and the reason is shown under the chat.
+    // (The browser logs the refused request on the console: expected here, so only dialogs and
+    // page errors count as problems on these pages.)
+    const local = [];
+    const watch = (pg) => {
+      pg.on('dialog', async (d) => { local.push('dialog: ' + d.message()); await d.dismiss(); });
+      pg.on('pageerror', (e) => local.push('pageerror: ' + e.message));
+    };
+    const js = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const p = await js.newPage();
+    watch(p);
+    await p.goto(limited.base + '/');
+    await Promise.all([p.waitForURL(/\/chats\/chat_/), p.click('#new-chat')]);
+    await sendAndWatch(p, 'Once upon a time');
+    const users = await p.locator('#messages > li.user').count();
+    const [refused] = await Promise.all([
+      p.waitForResponse((r) => r.url().endsWith('/messages') && r.request().method() === 'POST'),
+      (async () => { await p.fill('#content', 'One more, please'); await p.click('#send'); })(),
+    ]);
+    assert(refused.status() === 429, 'the second send is refused: ' + refused.status());
+    assert(Number(refused.headers()['retry-after']) >= 1, 'with Retry-After: ' + refused.headers()['retry-after']);
+    await p.waitForFunction(() => /You can send again in \d+ seconds?/.test(document.getElementById('live-status').textContent),
+                            null, { timeout: 10000 });
+    assert((await p.inputValue('#content')) === 'One more, please', 'the text is back in the box');
+    assert(await p.locator('#messages > li.user').count() === users, 'no phantom message');
+    assert(!(await p.evaluate(() => document.body.classList.contains('streaming'))), 'not stuck streaming');
+    await shot(p, '10-rate-limited-js');
+    await js.close();
+
+    // Without JavaScript: the chat page itself, status 429, the reason as an alert above the history.
+    const nojs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1024, height: 768 } });
+    const q = await nojs.newPage();
+    watch(q);
+    await q.goto(limited.base + '/');
+    await Promise.all([q.waitForURL(/\/chats\/chat_/), q.click('#new-chat')]);
+    await q.fill('#content', 'Hello');
+    await Promise.all([q.waitForURL(/#msg_/, { timeout: 60000 }), q.click('#send')]);
+    await q.fill('#content', 'Again');
+    const [page429] = await Promise.all([q.waitForNavigation(), q.click('#send')]);
+    assert(page429.status() === 429, 'no-JS send refused with 429: ' + page429.status());
+    const alert = await q.locator('.notice[role=alert]').innerText();
+    assert(/You can send again in \d+ seconds?/.test(alert), 'the reason in place: ' + alert);
+    assert(await q.locator('#composer').count() === 1, 'the chat page, ready to send again');
+    assert(await q.locator('#messages > li.user').count() === 1, 'the refused message was not stored');
+    await shot(q, '11-rate-limited-nojs');
+    await nojs.close();
+    assert(local.length === 0, 'no dialogs or page errors: ' + local);
+  } finally {
+    limited.stop();
+  }
 });
 
 await browser.close();

@@ -77,9 +77,11 @@
     };
   }
 
+  // A new reply clears the last status line; the end of one keeps what it says (an error, a 429's
+  // "You can send again in N seconds.", "Stopped.").
   function setStreaming(on) {
     document.body.classList.toggle('streaming', on);
-    if (!on) liveStatus.textContent = '';
+    if (on) liveStatus.textContent = '';
   }
 
   async function errorMessage(response) {

@@ -19,6 +19,9 @@
 //   POST /chats/{id}/settings       system_prompt=..., temperature=0..2 (empty: the model's default)
 //   POST /chats/{id}/delete         -> 303 /
 //   GET  /static/{path}             CSS/JS embedded from web/static
+// A reply is refused, before the user's message is stored, with 409 (this chat has one running),
+// 429 + Retry-After (the session's concurrent or per-minute limit) or 503 + Retry-After (the
+// replica's stream cap): JSON for the page script, else the chat page with the reason in place.
 // Another session's chat is a 404 everywhere. Errors are pages in place (JSON errors for
 // requests that asked for a stream), never a bare 500: store/model outages are 503 with a clear
 // message. Every response carries CSP (no inline script), nosniff, Referrer-Policy and
