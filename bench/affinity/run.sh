@@ -39,6 +39,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PARLEY_SERVICE_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SESSION_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PARLEY_SERVICE_TOKEN SESSION_KEY
+export PARLEY_GENERATIONS_PER_MINUTE=0  # no per-session reply rate limit: this measures TTFT
 
 pids=()
 cleanup() {

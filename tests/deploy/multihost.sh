@@ -172,6 +172,7 @@ PARLEY_SERVICE_TOKEN="mh-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 SESSION_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 pg_password="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export PARLEY_SERVICE_TOKEN SESSION_KEY
+export PARLEY_GENERATIONS_PER_MINUTE=0  # the writers below post back to back from one session each
 unset DB_API_URL LM_API_URL POSTGRES_HOST PARLEY_DATABASE
 
 pguser=postgres
