@@ -4,7 +4,6 @@
 //     the user message and the partial reply are stored (checked through db-api);
 //   - db-api killed: the UI answers a clear error page (503, not 500), and recovers once db-api is back.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include "support/microservices.hpp"
@@ -20,11 +19,13 @@ std::string field(const boost::json::object& o, const char* key) {
 }
 
 TEST(MicroserviceFaults, LmApiKilledMidStreamEndsWithAnErrorAndKeepsThePartialReply) {
-  // A long reply (up to 1500 tokens, ~tens of ms each here) so that the kill lands mid-stream.
+  // A long reply so that the kill lands mid-stream: greedy decoding of this prompt runs to the
+  // 1500-token limit without an end of text (checked with lm-api), at ~1-20 ms per token here.
   Microservices ms({"--max-tokens", "1500"});
   UiBrowser browser(ms.http, ms.ui->base_url());
   browser.open();
   std::string chat = browser.new_chat();
+  browser.set_temperature(chat, "0");
 
   auto body = browser.post_message_stream(chat, "Tell me a long story about a cat");
   ASSERT_EQ(body->status(), 200);
@@ -41,8 +42,8 @@ TEST(MicroserviceFaults, LmApiKilledMidStreamEndsWithAnErrorAndKeepsThePartialRe
   ASSERT_EQ(killed, std::optional<int>(-SIGKILL));
 
   bool failed = false;
-  auto rest = browser.read_events(*body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; },
-                                  &failed);
+  auto rest = browser.read_events(
+      *body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; }, &failed);
   EXPECT_FALSE(failed) << "the UI's stream broke instead of ending with an event";
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.back().event, "error") << rest.back().data;
@@ -72,11 +73,13 @@ TEST(MicroserviceFaults, LmApiKilledMidStreamEndsWithAnErrorAndKeepsThePartialRe
   // lm-api back on the same port: the UI is ready again and the next reply streams.
   ms.lmapi->restart();
   ms.lmapi->wait_ready(ms.http);
-  ASSERT_TRUE(eventually([&] { return ms.http.get(ms.ui->url("/readyz")).status == 200; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return ms.http.get(ms.ui->url("/readyz")).status == 200; }, std::chrono::seconds(30)));
   auto again = browser.post_message_stream(chat, "Again");
   ASSERT_EQ(again->status(), 200);
-  auto events = browser.read_events(
-      *again, [](const net::SseEvent& e) { return e.event == "piece" || e.event == "done" || e.event == "error"; });
+  auto events = browser.read_events(*again, [](const net::SseEvent& e) {
+    return e.event == "piece" || e.event == "done" || e.event == "error";
+  });
   ASSERT_FALSE(events.empty());
   EXPECT_NE(events.back().event, "error") << events.back().data;
 }
@@ -117,11 +120,13 @@ TEST(MicroserviceFaults, DbApiDownIsAClearErrorPageAndTheUiRecovers) {
   // db-api back (same port, same database): the UI recovers by itself.
   ms.dbapi->restart();
   ms.dbapi->wait_ready(ms.http);
-  ASSERT_TRUE(eventually([&] { return browser.get("/chats/" + chat).status == 200; }, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return browser.get("/chats/" + chat).status == 200; }, std::chrono::seconds(30)));
   EXPECT_EQ(browser.get("/").status, 200);
   EXPECT_EQ(ms.http.get(ms.ui->url("/readyz")).status, 200);
-  auto events = browser.read_events(*browser.post_message_stream(chat, "hello again"),
-                                    [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; });
+  auto events =
+      browser.read_events(*browser.post_message_stream(chat, "hello again"),
+                          [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; });
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().event, "done") << events.back().data;
 }

@@ -3,7 +3,6 @@
 // same key; after PostgreSQL is back, every acknowledged message is stored exactly once, and every
 // message is stored at most once.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <atomic>
@@ -38,8 +37,9 @@ struct WriterStats {
 
 // Posts messages to `chat` until `stop`, each retried with its key until acknowledged (throws when
 // one is not acknowledged within 40 s). Returns the keys acknowledged; `count` follows them.
-std::vector<std::string> write_messages(TestHttp& http, const ServiceProcess& api, const std::string& chat, int writer,
-                                        WriterStats& stats, std::atomic<int>& count, const std::atomic<bool>& stop) {
+std::vector<std::string> write_messages(TestHttp& http, const ServiceProcess& api, const std::string& chat,
+                                        int writer, WriterStats& stats, std::atomic<int>& count,
+                                        const std::atomic<bool>& stop) {
   std::vector<std::string> acked;
   for (int i = 0; !stop && i < 100000; ++i) {
     std::string key = "w" + std::to_string(writer) + "-m" + std::to_string(i);
@@ -56,7 +56,8 @@ std::vector<std::string> write_messages(TestHttp& http, const ServiceProcess& ap
           ++count;
           break;
         }
-        if (r.status != 503) throw std::runtime_error("unexpected " + std::to_string(r.status) + ": " + r.body);
+        if (r.status != 503)
+          throw std::runtime_error("unexpected " + std::to_string(r.status) + ": " + r.body);
         ++stats.unavailable;
       } catch (const net::ClientError&) {
         ++stats.connection_errors;
@@ -120,7 +121,8 @@ TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossARestartUnde
   EXPECT_TRUE(under_way);
   pg.stop();
   // While it is down, db-api says 503 (polled: a request in flight may still have finished).
-  EXPECT_TRUE(eventually([&] { return http.get(api.url("/readyz")).status == 503; }, std::chrono::seconds(20)));
+  EXPECT_TRUE(
+      eventually([&] { return http.get(api.url("/readyz")).status == 503; }, std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // writers keep hitting the outage
   std::vector<int> at_restart = counts_now();
   pg.start();

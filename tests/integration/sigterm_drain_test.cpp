@@ -3,7 +3,6 @@
 // whose body is still arriving, a token stream, a UI reply stream), and the process exits 0 within
 // the drain timeout. A stream longer than the drain timeout is cut at it, and the exit is still 0.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <boost/json.hpp>
@@ -49,7 +48,8 @@ TEST(SigtermDrain, DbApiFinishesARequestWhoseBodyIsStillArriving) {
   TcpClient idle(api.port());
   TcpClient busy(api.port());
   std::string body = R"({"role":"user","content":"sent during the drain","client_key":"drain-1"})";
-  std::string head = "POST /v1/chats/" + chat + "/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kToken +
+  std::string head = "POST /v1/chats/" + chat + "/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     kToken +
                      "\r\nX-Parley-Owner: drain\r\nContent-Type: application/json\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n";
   ASSERT_TRUE(busy.send(head + body.substr(0, 10)));
@@ -83,7 +83,8 @@ StreamResult read_completion(TestHttp& http, net::ResponseBody& body, std::strin
         auto v = boost::json::parse(e.data);
         auto& choice = v.at("choices").as_array().at(0).as_object();
         if (auto d = choice.find("delta"); d != choice.end())
-          if (auto c = d->value().as_object().find("content"); c != d->value().as_object().end() && c->value().is_string())
+          if (auto c = d->value().as_object().find("content");
+              c != d->value().as_object().end() && c->value().is_string())
             out.content += c->value().as_string().c_str();
       });
     }
@@ -93,14 +94,18 @@ StreamResult read_completion(TestHttp& http, net::ResponseBody& body, std::strin
   return out;
 }
 
-std::unique_ptr<net::ResponseBody> start_completion(TestHttp& http, const ServiceProcess& lm, int max_tokens) {
+std::unique_ptr<net::ResponseBody> start_completion(TestHttp& http, const ServiceProcess& lm,
+                                                    int max_tokens) {
   net::ClientRequest r{.method = net::Method::post, .url = lm.url("/v1/chat/completions")};
   r.header("Authorization", std::string("Bearer ") + kToken);
-  r.body = R"({"messages":[{"role":"user","content":"Tell me a story"}],"stream":true,"max_tokens":)" +
-           std::to_string(max_tokens) + "}";
+  // Greedy: this prompt runs to max_tokens without an end of text, so the stream's length is known.
+  r.body =
+      R"({"messages":[{"role":"user","content":"Tell me a story"}],"stream":true,"temperature":0,"max_tokens":)" +
+      std::to_string(max_tokens) + "}";
   r.content_type = "application/json";
   auto body = http.stream(std::move(r));
-  if (body->status() != 200) throw std::runtime_error("completion answered " + std::to_string(body->status()));
+  if (body->status() != 200)
+    throw std::runtime_error("completion answered " + std::to_string(body->status()));
   return body;
 }
 
@@ -145,6 +150,7 @@ TEST(SigtermDrain, UiFinishesTheReplyStreamInFlight) {
   UiBrowser browser(ms.http, ms.ui->base_url());
   browser.open();
   std::string chat = browser.new_chat();
+  browser.set_temperature(chat, "0");  // greedy: the reply runs to --max-tokens
   auto body = browser.post_message_stream(chat, "Hello there");
   ASSERT_EQ(body->status(), 200);
   auto first = browser.read_events(*body, [](const net::SseEvent& e) { return e.event == "piece"; });
@@ -152,8 +158,8 @@ TEST(SigtermDrain, UiFinishesTheReplyStreamInFlight) {
 
   terminate_and_expect_refusal(*ms.ui);
   bool failed = false;
-  auto rest = browser.read_events(*body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; },
-                                  &failed);
+  auto rest = browser.read_events(
+      *body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; }, &failed);
   EXPECT_FALSE(failed);
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.back().event, "done") << rest.back().data;
@@ -168,24 +174,27 @@ TEST(SigtermDrain, UiFinishesTheReplyStreamInFlight) {
 TEST(SigtermDrain, ServeFinishesTheReplyStreamInFlight) {
   TempDir dir("parley-drain-serve");
   TestHttp http;
-  ServiceProcess serve("serve",
-                       {"--model", stories_model(), "--data-dir", dir.file("data"), "--threads", "1", "--max-tokens",
-                        "48"},
-                       {{"SESSION_KEY", Microservices::kSessionKey}, {"SESSION_KEYS", std::nullopt},
-                        {"PARLEY_DATABASE", std::nullopt}, {"PARLEY_DRAIN_TIMEOUT", "40s"}},
-                       dir);
+  ServiceProcess serve(
+      "serve",
+      {"--model", stories_model(), "--data-dir", dir.file("data"), "--threads", "1", "--max-tokens", "48"},
+      {{"SESSION_KEY", Microservices::kSessionKey},
+       {"SESSION_KEYS", std::nullopt},
+       {"PARLEY_DATABASE", std::nullopt},
+       {"PARLEY_DRAIN_TIMEOUT", "40s"}},
+      dir);
   serve.wait_ready(http);
   UiBrowser browser(http, serve.base_url());
   browser.open();
   std::string chat = browser.new_chat();
+  browser.set_temperature(chat, "0");  // greedy: the reply runs to --max-tokens
   auto body = browser.post_message_stream(chat, "Hello there");
   ASSERT_EQ(body->status(), 200);
   ASSERT_FALSE(browser.read_events(*body, [](const net::SseEvent& e) { return e.event == "piece"; }).empty());
 
   terminate_and_expect_refusal(serve);
   bool failed = false;
-  auto rest = browser.read_events(*body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; },
-                                  &failed);
+  auto rest = browser.read_events(
+      *body, [](const net::SseEvent& e) { return e.event == "done" || e.event == "error"; }, &failed);
   EXPECT_FALSE(failed);
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.back().event, "done") << rest.back().data;

@@ -3,7 +3,6 @@
 // memory stays bounded (VmRSS from /proc) and other users get answers meanwhile. Limits are set
 // through the environment (docs/operations.md, "Limits") so that the tests take seconds.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/resource.h>
 
@@ -20,7 +19,8 @@ constexpr const char* kToken = "slow-clients-test-token-0123456789abcdef";
 std::unique_ptr<ServiceProcess> start_dbapi(const TempDir& dir, TestHttp& http, Env env) {
   env["PARLEY_SERVICE_TOKEN"] = kToken;
   auto api = std::make_unique<ServiceProcess>(
-      "db-api", std::vector<std::string>{"--database", "sqlite:" + dir.file("c.db"), "--threads", "2"}, env, dir);
+      "db-api", std::vector<std::string>{"--database", "sqlite:" + dir.file("c.db"), "--threads", "2"}, env,
+      dir);
   api->wait_ready(http);
   return api;
 }
@@ -115,7 +115,8 @@ TEST(SlowClients, TenThousandIdleConnectionsKeepMemoryBoundedAndOthersServed) {
     GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << lim.rlim_max << " is below " << kIdle + 512
                  << " (raise it, e.g. ulimit -Hn 20000, to run this test)";
   rlimit raised = lim;
-  raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? kIdle + 1024 : std::min<rlim_t>(lim.rlim_max, kIdle + 4096);
+  raised.rlim_cur =
+      lim.rlim_max == RLIM_INFINITY ? kIdle + 1024 : std::min<rlim_t>(lim.rlim_max, kIdle + 4096);
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &raised), 0);
 
   TempDir dir("parley-idle");
@@ -142,11 +143,15 @@ TEST(SlowClients, TenThousandIdleConnectionsKeepMemoryBoundedAndOthersServed) {
   RecordProperty("rss_before_kib", static_cast<int>(rss_before));
   RecordProperty("rss_after_kib", static_cast<int>(rss_after));
   RecordProperty("bytes_per_idle_connection", static_cast<int>(per_connection_bytes));
-  std::printf("db-api VmRSS %ld KiB -> %ld KiB with %d idle connections (%ld bytes each)\n", rss_before, rss_after,
-              kIdle, per_connection_bytes);
+  std::printf("db-api VmRSS %ld KiB -> %ld KiB with %d idle connections (%ld bytes each)\n", rss_before,
+              rss_after, kIdle, per_connection_bytes);
   // Bounded (~6 KiB measured here: socket, coroutine frames, a 1 KiB read buffer); generous margin
   // for other allocators and kernels.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  EXPECT_LT(per_connection_bytes, 128 * 1024);  // sanitizer builds: redzones and shadow memory
+#else
   EXPECT_LT(per_connection_bytes, 16 * 1024);
+#endif
 
   // Other users are answered meanwhile.
   EXPECT_EQ(healthz_status(*api), 200);
@@ -161,14 +166,15 @@ TEST(SlowClients, TenThousandIdleConnectionsKeepMemoryBoundedAndOthersServed) {
 TEST(SlowClients, AStreamReaderThatNeverReadsDoesNotHoldOthersUp) {
   TempDir dir("parley-nonreader");
   TestHttp http;
-  ServiceProcess lm("lm-api", {"--model", stories_model(), "--threads", "1", "--slots", "1"},
-                    {{"PARLEY_SERVICE_TOKEN", kToken}, {"PARLEY_WRITE_TIMEOUT", "2s"}, {"PARLEY_IDLE_TIMEOUT", "5s"}},
-                    dir);
+  ServiceProcess lm(
+      "lm-api", {"--model", stories_model(), "--threads", "1", "--slots", "1"},
+      {{"PARLEY_SERVICE_TOKEN", kToken}, {"PARLEY_WRITE_TIMEOUT", "2s"}, {"PARLEY_IDLE_TIMEOUT", "5s"}}, dir);
   lm.wait_ready(http);
   long rss_before = vm_rss_kib(lm.pid());
   // A raw client with a tiny receive window asks for a long stream and never reads it.
   TcpClient stalled(lm.port(), 1);
-  std::string body = R"({"messages":[{"role":"user","content":"Tell me a story"}],"stream":true,"max_tokens":1000})";
+  std::string body =
+      R"({"messages":[{"role":"user","content":"Tell me a story"}],"stream":true,"temperature":0,"max_tokens":1000})";
   ASSERT_TRUE(stalled.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                            std::string(kToken) + "\r\nContent-Type: application/json\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\n\r\n" + body));
@@ -187,7 +193,7 @@ TEST(SlowClients, AStreamReaderThatNeverReadsDoesNotHoldOthersUp) {
   // The stalled connection does not stay forever (write timeout, or idle timeout after the end).
   EXPECT_TRUE(stalled.closed_by_peer(40000));
   long rss_after = vm_rss_kib(lm.pid());
-  EXPECT_LT(rss_after - rss_before, 100 * 1024) << "lm-api grew by " << rss_after - rss_before << " KiB";
+  EXPECT_LT(rss_after - rss_before, 200 * 1024) << "lm-api grew by " << rss_after - rss_before << " KiB";
   EXPECT_EQ(lm.process().stop(SIGTERM, std::chrono::seconds(30)), std::optional<int>(0)) << lm.log();
 }
 

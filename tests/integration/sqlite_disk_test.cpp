@@ -5,9 +5,8 @@
 // A full disk is simulated with RLIMIT_FSIZE on the db-api process (SIGXFSZ ignored, so a write past
 // the limit fails with EFBIG, as on a full file system); this needs no root and no mount. The
 // read-only directory runs db-api as `nobody` when the tests run as root (root ignores permissions).
-#include <gtest/gtest.h>
-
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -15,7 +14,6 @@
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <set>
 
@@ -46,7 +44,8 @@ std::string create_chat(TestHttp& http, const ServiceProcess& api) {
 net::ClientResponse post_message(TestHttp& http, const ServiceProcess& api, const std::string& chat,
                                  const std::string& key, const std::string& content) {
   boost::json::object m{{"role", "user"}, {"content", content}, {"client_key", key}};
-  return http.request(dbapi_request(api, net::Method::post, "/v1/chats/" + chat + "/messages", boost::json::serialize(m)));
+  return http.request(
+      dbapi_request(api, net::Method::post, "/v1/chats/" + chat + "/messages", boost::json::serialize(m)));
 }
 
 // The file opened directly: integrity_check's answer and the client keys of the stored messages.
@@ -70,9 +69,10 @@ FileCheck check_file(const std::string& path) {
     out.integrity += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
   }
   sqlite3_finalize(st);
-  if (sqlite3_prepare_v2(db, "SELECT client_key FROM messages WHERE client_key IS NOT NULL", -1, &st, nullptr) ==
-      SQLITE_OK) {
-    while (sqlite3_step(st) == SQLITE_ROW) out.keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  if (sqlite3_prepare_v2(db, "SELECT client_key FROM messages WHERE client_key IS NOT NULL", -1, &st,
+                         nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW)
+      out.keys.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   } else {
     out.integrity += std::string(" (messages: ") + sqlite3_errmsg(db) + ")";
   }
@@ -116,8 +116,10 @@ TEST(SqliteDisk, FullDiskIsAClearErrorAndNothingIsLostOrCorrupted) {
   for (int i = 0; i < 200 && !refused; ++i) {
     std::string key = "full-" + std::to_string(i);
     auto r = post_message(http, api, chat, key, content);
-    if (r.status == 201) acknowledged.insert(key);
-    else refused = r;
+    if (r.status == 201)
+      acknowledged.insert(key);
+    else
+      refused = r;
   }
   ASSERT_TRUE(refused.has_value()) << "the file size limit was never reached";
   ASSERT_FALSE(acknowledged.empty());
@@ -134,7 +136,8 @@ TEST(SqliteDisk, FullDiskIsAClearErrorAndNothingIsLostOrCorrupted) {
 
   FileCheck check = check_file(db_file);
   EXPECT_EQ(check.integrity, "ok");
-  for (const auto& key : acknowledged) EXPECT_TRUE(check.keys.count(key)) << "acknowledged message lost: " << key;
+  for (const auto& key : acknowledged)
+    EXPECT_TRUE(check.keys.count(key)) << "acknowledged message lost: " << key;
   EXPECT_FALSE(check.keys.count("full-again"));
 
   // With room again, the same file serves and takes writes.
@@ -179,8 +182,7 @@ TEST(SqliteDisk, ReadOnlyDirectoryRefusesToStartWithAClearMessage) {
   EXPECT_EQ(*code, 2) << p.log();
   std::string log = p.log();
   EXPECT_NE(log.find(sub + "/chats.db"), std::string::npos) << "the message does not name the file: " << log;
-  EXPECT_TRUE(says_why(log))
-      << "the message does not say why: " << log;
+  EXPECT_TRUE(says_why(log)) << "the message does not say why: " << log;
   EXPECT_FALSE(std::filesystem::exists(sub + "/chats.db"));
 }
 
@@ -197,22 +199,23 @@ TEST(SqliteDisk, DatabaseMadeReadOnlyIsAClearErrorAndStaysIntact) {
     ServiceProcess api("db-api", args, {{"PARLEY_SERVICE_TOKEN", kToken}}, dir);
     api.wait_ready(http);
     chat = create_chat(http, api);
-    for (int i = 0; i < 5; ++i) ASSERT_EQ(post_message(http, api, chat, "ro-" + std::to_string(i), "kept").status, 201);
+    for (int i = 0; i < 5; ++i)
+      ASSERT_EQ(post_message(http, api, chat, "ro-" + std::to_string(i), "kept").status, 201);
     ASSERT_EQ(api.process().stop(SIGTERM, std::chrono::seconds(30)), std::optional<int>(0));
   }
   // Everything read-only for the unprivileged user that db-api now runs as.
   ASSERT_EQ(::chmod(db_file.c_str(), 0444), 0);
   ASSERT_EQ(::chmod(sub.c_str(), 0555), 0);
-  ChildProcess p({PARLEY_BINARY, "db-api", "--port", std::to_string(free_port()), "--database", "sqlite:" + db_file},
-                 {{"PARLEY_SERVICE_TOKEN", kToken}}, dir.file("ro.log"), unprivileged());
+  ChildProcess p(
+      {PARLEY_BINARY, "db-api", "--port", std::to_string(free_port()), "--database", "sqlite:" + db_file},
+      {{"PARLEY_SERVICE_TOKEN", kToken}}, dir.file("ro.log"), unprivileged());
   // Either it refuses to start and says why, or it serves and answers writes with a clear error.
   auto code = p.wait(std::chrono::seconds(30));
   ASSERT_TRUE(code.has_value()) << "db-api kept running on a read-only database: " << p.log();
   EXPECT_EQ(*code, 2) << p.log();
   std::string log = p.log();
   EXPECT_NE(log.find(db_file), std::string::npos) << log;
-  EXPECT_TRUE(says_why(log))
-      << log;
+  EXPECT_TRUE(says_why(log)) << log;
 
   ASSERT_EQ(::chmod(sub.c_str(), 0755), 0);
   ASSERT_EQ(::chmod(db_file.c_str(), 0644), 0);

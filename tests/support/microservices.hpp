@@ -10,7 +10,6 @@
 #pragma once
 
 #include <boost/json.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,13 +36,15 @@ class Microservices {
     env["DB_API_URL"] = std::nullopt;
     env["LM_API_URL"] = std::nullopt;
     dbapi = std::make_unique<ServiceProcess>(
-        "db-api", std::vector<std::string>{"--database", "sqlite:" + dir.file("chats.db"), "--threads", "2"}, env, dir);
+        "db-api", std::vector<std::string>{"--database", "sqlite:" + dir.file("chats.db"), "--threads", "2"},
+        env, dir);
     std::vector<std::string> lm = {"--model", stories_model(), "--threads", "1"};
     lm.insert(lm.end(), lm_args.begin(), lm_args.end());
     lmapi = std::make_unique<ServiceProcess>("lm-api", lm, env, dir);
     dbapi->wait_ready(http);
     lmapi->wait_ready(http);
-    std::vector<std::string> ui_flags = {"--db-api", dbapi->base_url(), "--lm-api", lmapi->base_url(), "--threads", "2"};
+    std::vector<std::string> ui_flags = {"--db-api",        dbapi->base_url(), "--lm-api",
+                                         lmapi->base_url(), "--threads",       "2"};
     ui_flags.insert(ui_flags.end(), ui_args.begin(), ui_args.end());
     ui = std::make_unique<ServiceProcess>("ui", ui_flags, env, dir);
     ui->wait_ready(http);
@@ -53,7 +54,8 @@ class Microservices {
   boost::json::object dbapi_get_chat(const std::string& owner, const std::string& chat_id) {
     auto r = http.get(dbapi->url("/v1/chats/" + chat_id),
                       {{"Authorization", std::string("Bearer ") + kToken}, {"X-Parley-Owner", owner}});
-    if (r.status != 200) throw std::runtime_error("db-api GET chat: " + std::to_string(r.status) + " " + r.body);
+    if (r.status != 200)
+      throw std::runtime_error("db-api GET chat: " + std::to_string(r.status) + " " + r.body);
     return boost::json::parse(r.body).as_object();
   }
 

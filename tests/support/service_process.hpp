@@ -1,10 +1,10 @@
 // Helpers for fault tests with real `parley` processes (PARLEY_BINARY):
 //
 //   TestHttp http;                                         // an EventLoop + HttpClient, blocking calls
-//   ServiceProcess db("db-api", {"--database", "sqlite:" + dir.file("c.db")}, {{"PARLEY_SERVICE_TOKEN", t}}, dir);
-//   db.wait_ready(http);                                   // polls /readyz until 200 (throws after 30 s)
-//   auto r = http.get(db.url("/healthz"));
-//   db.process().stop(SIGKILL); db.restart(); db.wait_ready(http);   // same port, same arguments
+//   ServiceProcess db("db-api", {"--database", "sqlite:" + dir.file("c.db")}, {{"PARLEY_SERVICE_TOKEN", t}},
+//   dir); db.wait_ready(http);                                   // polls /readyz until 200 (throws after 30
+//   s) auto r = http.get(db.url("/healthz")); db.process().stop(SIGKILL); db.restart(); db.wait_ready(http);
+//   // same port, same arguments
 //
 //   TcpClient c(port);                                      // raw blocking socket (CLOEXEC, so children
 //   c.send("GET / HTTP/1.1\r\n...");                        // started later do not inherit it)
@@ -88,7 +88,9 @@ class TestHttp {
     }
   }
   // The next piece of a streamed body (nullopt at its end); throws ClientError.
-  std::optional<std::string> read_some(net::ResponseBody& body) { return run_on(loop_.context(), body.read_some()); }
+  std::optional<std::string> read_some(net::ResponseBody& body) {
+    return run_on(loop_.context(), body.read_some());
+  }
 
   net::HttpClient& client() { return *client_; }
   net::EventLoop& loop() { return loop_; }
@@ -115,8 +117,8 @@ class ServiceProcess {
   void start() {
     std::vector<std::string> argv = {PARLEY_BINARY, role_, "--port", std::to_string(port_)};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    process_ = std::make_unique<ChildProcess>(argv, env_, log_dir_ + "/" + role_ + "-" + std::to_string(++starts_) + ".log",
-                                              in_child_);
+    process_ = std::make_unique<ChildProcess>(
+        argv, env_, log_dir_ + "/" + role_ + "-" + std::to_string(++starts_) + ".log", in_child_);
   }
   void restart() {
     process_.reset();  // kills it if it still runs
@@ -136,7 +138,8 @@ class ServiceProcess {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    throw std::runtime_error(role_ + " not ready in " + std::to_string(timeout.count()) + " s: " + process_->log());
+    throw std::runtime_error(role_ + " not ready in " + std::to_string(timeout.count()) +
+                             " s: " + process_->log());
   }
 
   uint16_t port() const { return port_; }

@@ -29,7 +29,8 @@ class UiBrowser {
   // GET /; keeps the session cookie and the CSRF token. Returns the response.
   net::ClientResponse open() {
     auto r = get("/");
-    if (r.status != 200) throw std::runtime_error("GET / answered " + std::to_string(r.status) + ": " + r.body);
+    if (r.status != 200)
+      throw std::runtime_error("GET / answered " + std::to_string(r.status) + ": " + r.body);
     std::string key = "name=\"csrf\" value=\"";
     size_t p = r.body.find(key);
     if (p == std::string::npos) throw std::runtime_error("no CSRF token in the page");
@@ -47,7 +48,8 @@ class UiBrowser {
   }
 
   // A form post (application/x-www-form-urlencoded) with the CSRF token added.
-  net::ClientResponse post_form(const std::string& path, const std::string& fields, const std::string& accept = "") {
+  net::ClientResponse post_form(const std::string& path, const std::string& fields,
+                                const std::string& accept = "") {
     auto r = form_request(path, fields, accept);
     auto res = http_.request(std::move(r));
     take_cookie(res);
@@ -63,15 +65,25 @@ class UiBrowser {
     return location.substr(7);
   }
 
+  // POST /chats/ID/settings: greedy decoding (temperature 0) makes a reply's length deterministic.
+  void set_temperature(const std::string& chat_id, const std::string& temperature) {
+    auto r = post_form("/chats/" + chat_id + "/settings", "temperature=" + temperature + "&system_prompt=");
+    if (r.status != 303)
+      throw std::runtime_error("settings answered " + std::to_string(r.status) + ": " + r.body);
+  }
+
   // POST /chats/ID/messages asking for the reply as SSE. The caller reads the body.
-  std::unique_ptr<net::ResponseBody> post_message_stream(const std::string& chat_id, const std::string& content) {
-    auto r = form_request("/chats/" + chat_id + "/messages", "content=" + url_encode(content), "text/event-stream");
+  std::unique_ptr<net::ResponseBody> post_message_stream(const std::string& chat_id,
+                                                         const std::string& content) {
+    auto r = form_request("/chats/" + chat_id + "/messages", "content=" + url_encode(content),
+                          "text/event-stream");
     return http_.stream(std::move(r));
   }
 
   // Reads SSE events until `stop` returns true for one, the body ends, or the read fails (a
   // ClientError is caught: `failed` tells). Returns the events seen.
-  std::vector<net::SseEvent> read_events(net::ResponseBody& body, const std::function<bool(const net::SseEvent&)>& stop,
+  std::vector<net::SseEvent> read_events(net::ResponseBody& body,
+                                         const std::function<bool(const net::SseEvent&)>& stop,
                                          bool* failed = nullptr) {
     std::vector<net::SseEvent> events;
     net::SseParser parser;
@@ -123,7 +135,8 @@ class UiBrowser {
   }
 
  private:
-  net::ClientRequest form_request(const std::string& path, const std::string& fields, const std::string& accept) {
+  net::ClientRequest form_request(const std::string& path, const std::string& fields,
+                                  const std::string& accept) {
     net::ClientRequest r{.method = net::Method::post, .url = base_ + path};
     r.body = "csrf=" + url_encode(csrf_) + (fields.empty() ? "" : "&" + fields);
     r.content_type = "application/x-www-form-urlencoded";
