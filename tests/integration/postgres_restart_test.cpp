@@ -69,8 +69,14 @@ std::vector<std::string> write_messages(TestHttp& http, const ServiceProcess& ap
   return acked;
 }
 
-TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossARestartUnderLoad) {
+// signo: SIGINT (fast shutdown) or SIGQUIT (immediate shutdown: a crash, with recovery at start).
+void restart_under_load(int signo) {
   PostgresServer pg;
+  if (signo == SIGQUIT) {
+    pg.durable_commits = true;  // an acknowledged commit must survive the crash
+    pg.stop();
+    pg.start();
+  }
   std::string url = pg.create_database("restart_load");
   TempDir dir("parley-pg-restart");
   TestHttp http(TestHttp::quick_options(), 2);
@@ -119,7 +125,7 @@ TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossARestartUnde
   // Restart PostgreSQL while every writer is under way.
   bool under_way = all_past(std::vector<int>(kWriters, 0));
   EXPECT_TRUE(under_way);
-  pg.stop();
+  pg.stop(signo);
   // While it is down, db-api says 503 (polled: a request in flight may still have finished).
   EXPECT_TRUE(
       eventually([&] { return http.get(api.url("/readyz")).status == 503; }, std::chrono::seconds(20)));
@@ -148,10 +154,18 @@ TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossARestartUnde
     for (const auto& [key, n] : stored) EXPECT_EQ(n, 1) << "duplicated: " << key;
     EXPECT_EQ(stored.size(), acked[w].size());
   }
-  RecordProperty("unavailable_answers", stats.unavailable.load());
-  RecordProperty("connection_errors", stats.connection_errors.load());
-  RecordProperty("replayed_keys", stats.replays.load());
+  testing::Test::RecordProperty("unavailable_answers", stats.unavailable.load());
+  testing::Test::RecordProperty("connection_errors", stats.connection_errors.load());
+  testing::Test::RecordProperty("replayed_keys", stats.replays.load());
   EXPECT_EQ(api.process().stop(SIGTERM, std::chrono::seconds(30)), std::optional<int>(0)) << api.log();
+}
+
+TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossARestartUnderLoad) {
+  restart_under_load(SIGINT);
+}
+
+TEST(PostgresRestart, AcknowledgedMessagesAreStoredExactlyOnceAcrossACrashUnderLoad) {
+  restart_under_load(SIGQUIT);
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 //   auto& pg = parley::test::shared_postgres();        // one per test process, started on first use
 //   std::string url = pg.create_database("t1");        // postgresql://parley@127.0.0.1:PORT/t1
 //   pg.stop(); pg.start();                             // a server restart, same port and data
+//   pg.stop(SIGQUIT); pg.start();                      // a crash (immediate shutdown) and recovery
+//   pg.durable_commits = true;                         // before a crash test: synchronous_commit=on,
+//                                                      // so that an acknowledged commit survives it
 //
 // Binaries: $PARLEY_PG_BIN, else /usr/lib/postgresql/15/bin (Debian's postgresql-15).
 // Root: postgres refuses to run as root. When the tests run as root (as in CI containers here),
@@ -70,11 +73,17 @@ class PostgresServer {
   }
   bool running() const { return pid_ > 0; }
 
+  // synchronous_commit for the next start(): off (default: fast, a crash may lose the last
+  // acknowledged commits) or on (what a crash test of acknowledged writes needs; fsync stays off,
+  // the operating system does not crash here).
+  bool durable_commits = false;
+
   // Starts the server (same port, same data) and waits until it accepts connections.
   void start() {
     if (pid_ > 0) return;
     pid_ = spawn({bin_ + "/postgres", "-D", data_, "-p", std::to_string(port_), "-k", dir_.path().string(),
-                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
+                  "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                  durable_commits ? "synchronous_commit=on" : "synchronous_commit=off",
                   "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB"},
                  dir_.file("postgres.log"));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -89,10 +98,11 @@ class PostgresServer {
     }
   }
 
-  // Fast shutdown (SIGINT: clients are disconnected), waits for the exit.
-  void stop() {
+  // Fast shutdown (SIGINT: clients are disconnected), or SIGQUIT (immediate: a crash, recovery
+  // at the next start); waits for the exit.
+  void stop(int signo = SIGINT) {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGINT);
+    ::kill(pid_, signo);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
