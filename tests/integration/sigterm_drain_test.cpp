@@ -53,7 +53,8 @@ TEST(SigtermDrain, DbApiFinishesARequestWhoseBodyIsStillArriving) {
                      "\r\nX-Parley-Owner: drain\r\nContent-Type: application/json\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n";
   ASSERT_TRUE(busy.send(head + body.substr(0, 10)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server read the head
+  // Let the server read the head (its read completes within microseconds; 1 s covers a loaded machine).
+  std::this_thread::sleep_for(std::chrono::seconds(1));
 
   terminate_and_expect_refusal(api);
   EXPECT_TRUE(idle.closed_by_peer(20000)) << "an idle connection was kept open during the drain";
