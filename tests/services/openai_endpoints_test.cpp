@@ -190,18 +190,23 @@ TEST(EndpointSet, BusyOrDownReplicaSendsToTheLeastBusy) {
   eps[home]->outstanding = 3;
   EXPECT_EQ(pick_endpoint(eps, "chat", {}), other);
   eps[home]->outstanding = 0;
-  eps[home]->down_until = std::chrono::steady_clock::now().time_since_epoch().count() + int64_t{60'000'000'000};
+  eps[home]->down_until =
+      std::chrono::steady_clock::now().time_since_epoch().count() + int64_t{60'000'000'000};
   EXPECT_EQ(pick_endpoint(eps, "chat", {}), other);
   eps[home]->down_until = 0;
   eps[other]->outstanding = 1;
   EXPECT_EQ(pick_endpoint(eps, "", {}), home);  // no key: least busy
   // Without affinity, the requests of one chat spread like a Service's (down ones skipped).
   std::set<size_t> chosen;
-  for (size_t r = 0; r < 4; ++r) chosen.insert(pick_endpoint(eps, "chat", {.affinity = false, .rotation = r}));
+  for (size_t r = 0; r < 4; ++r)
+    chosen.insert(pick_endpoint(eps, "chat", {.affinity = false, .rotation = r}));
   EXPECT_EQ(chosen.size(), 2u);
-  EXPECT_EQ(pick_endpoint(eps, "chat", {.rotation = 0}), pick_endpoint(eps, "chat", {.rotation = 1}));  // affinity
-  eps[other]->down_until = std::chrono::steady_clock::now().time_since_epoch().count() + int64_t{60'000'000'000};
-  for (size_t r = 0; r < 4; ++r) EXPECT_EQ(pick_endpoint(eps, "chat", {.affinity = false, .rotation = r}), home);
+  EXPECT_EQ(pick_endpoint(eps, "chat", {.rotation = 0}),
+            pick_endpoint(eps, "chat", {.rotation = 1}));  // affinity
+  eps[other]->down_until =
+      std::chrono::steady_clock::now().time_since_epoch().count() + int64_t{60'000'000'000};
+  for (size_t r = 0; r < 4; ++r)
+    EXPECT_EQ(pick_endpoint(eps, "chat", {.affinity = false, .rotation = r}), home);
 }
 
 // A fake OpenAI server that streams one piece naming itself, and counts the chats it served.
@@ -255,9 +260,10 @@ TEST(OpenAiGeneratorDns, ChatsStickToReplicasFoundByNameAndSurviveOneLeaving) {
   net::HttpClient client(loop);
   FakeDns dns;
   dns.set({"127.0.0.1", "127.0.0.2"});
-  OpenAiGenerator gen(client, {.endpoints = {"dns+http://lm-api-replicas.parley.svc:" + std::to_string(a->port)},
-                               .refresh_every = 1h,
-                               .resolver = dns.resolver()});
+  OpenAiGenerator gen(client,
+                      {.endpoints = {"dns+http://lm-api-replicas.parley.svc:" + std::to_string(a->port)},
+                       .refresh_every = 1h,
+                       .resolver = dns.resolver()});
   EXPECT_TRUE(block(loop, gen.ready()).ok());
   ASSERT_EQ(gen.endpoint_count(), 2u);
 
@@ -267,7 +273,8 @@ TEST(OpenAiGeneratorDns, ChatsStickToReplicasFoundByNameAndSurviveOneLeaving) {
       const std::string chat = std::to_string(c);
       served_by[chat].insert(chat_once(loop, gen, chat));
     }
-  for (auto& [chat, replicas] : served_by) EXPECT_EQ(replicas.size(), 1u) << chat;  // every turn on one replica
+  for (auto& [chat, replicas] : served_by)
+    EXPECT_EQ(replicas.size(), 1u) << chat;  // every turn on one replica
   EXPECT_GT(a->served.load(), 0);
   EXPECT_GT(b->served.load(), 0);
   EXPECT_EQ(a->served.load() + b->served.load(), 60);
@@ -279,7 +286,8 @@ TEST(OpenAiGeneratorDns, ChatsStickToReplicasFoundByNameAndSurviveOneLeaving) {
   const int lookups = dns.lookups.load();
   for (auto& [chat, replicas] : served_by) EXPECT_EQ(chat_once(loop, gen, chat), "127.0.0.1") << chat;
   EXPECT_GT(dns.lookups.load(), lookups);
-  std::string left = "http://127.0.0.1:";  // (one concatenation at a time: g++ 12's -Wrestrict false positive)
+  std::string left =
+      "http://127.0.0.1:";  // (one concatenation at a time: g++ 12's -Wrestrict false positive)
   left += std::to_string(a->port);
   left += "/v1";
   EXPECT_EQ(gen.endpoint_urls(), std::vector<std::string>{left});

@@ -100,7 +100,9 @@ size_t pick_endpoint(const LmEndpoints& eps, const std::string& key, const PickO
 
 EndpointSet::EndpointSet(const std::vector<std::string>& urls, HostResolver resolver,
                          std::chrono::milliseconds refresh_every)
-    : resolver_(std::move(resolver)), refresh_every_(refresh_every), current_(std::make_shared<LmEndpoints>()) {
+    : resolver_(std::move(resolver)),
+      refresh_every_(refresh_every),
+      current_(std::make_shared<LmEndpoints>()) {
   if (urls.empty()) throw std::invalid_argument("no language-model endpoint configured (LM_API_URL)");
   for (const auto& url : urls) {
     Source s;
@@ -185,7 +187,8 @@ asio::awaitable<void> EndpointSet::refresh() {
     std::sort(addresses.begin(), addresses.end());
     addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
     if (addresses.empty()) {
-      spdlog::warn("language-model name {} resolved to no address; keeping its previous addresses", name.first);
+      spdlog::warn("language-model name {} resolved to no address; keeping its previous addresses",
+                   name.first);
       continue;
     }
     found.push_back({index, std::move(addresses)});

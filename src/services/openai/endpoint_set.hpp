@@ -13,14 +13,14 @@
 // endpoints' URLs, so a chat stays on the replica holding its prefix, and only the chats of a
 // replica that leaves (or joins) move; the least busy healthy endpoint instead when the hashed one
 // is clearly busier (busy_margin more outstanding requests), or when there is no key. Affinity off:
-// any healthy endpoint, chosen by PickOptions::rotation (random per request, like a Service). The hash is FNV-1a: the same on every UI replica, whatever the standard library.
+// any healthy endpoint, chosen by PickOptions::rotation (random per request, like a Service). The hash is
+// FNV-1a: the same on every UI replica, whatever the standard library.
 //
 // Thread-safety: all members may be called from any thread.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -44,7 +44,8 @@ using LmEndpoints = std::vector<std::shared_ptr<LmEndpoint>>;  // sorted by base
 
 // Resolves a host name to its addresses as text ("10.1.2.3", "fd00::5"), in any order. Throws on
 // failure (or returns nothing). The default, system_host_resolver(), asks getaddrinfo via Asio.
-using HostResolver = std::function<boost::asio::awaitable<std::vector<std::string>>(std::string host, std::string port)>;
+using HostResolver =
+    std::function<boost::asio::awaitable<std::vector<std::string>>(std::string host, std::string port)>;
 HostResolver system_host_resolver();
 
 struct PickOptions {
@@ -56,7 +57,8 @@ struct PickOptions {
 
 // The index in `endpoints` for a request with this key (see the header comment). When every
 // endpoint is down: the one that went down first. Precondition: endpoints not empty.
-size_t pick_endpoint(const LmEndpoints& endpoints, const std::string& affinity_key, const PickOptions& options);
+size_t pick_endpoint(const LmEndpoints& endpoints, const std::string& affinity_key,
+                     const PickOptions& options);
 
 class EndpointSet {
  public:
@@ -80,9 +82,9 @@ class EndpointSet {
  private:
   struct Source {
     bool dns = false;
-    std::string url;                     // static: the base URL
+    std::string url;                       // static: the base URL
     std::string scheme, host, port, path;  // dns: "http", "lm-api-replicas", "8082", "/v1"
-    std::vector<std::string> addresses;  // dns: the last successful resolution, sorted
+    std::vector<std::string> addresses;    // dns: the last successful resolution, sorted
   };
   void rebuild_locked();
 

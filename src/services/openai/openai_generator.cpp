@@ -54,7 +54,8 @@ std::string error_message(const std::string& body, int status) {
     json::value v = json::parse(body);
     if (auto* e = v.as_object().if_contains("error")) {
       if (e->is_object()) {
-        if (auto* m = e->as_object().if_contains("message"); m && m->is_string()) return std::string(m->as_string());
+        if (auto* m = e->as_object().if_contains("message"); m && m->is_string())
+          return std::string(m->as_string());
       } else if (e->is_string()) {
         return std::string(e->as_string());
       }
@@ -79,12 +80,14 @@ class RemoteStream : public llm::TextStream {
       try {
         chunk = co_await body_->read_some();
       } catch (const net::ClientError& e) {
-        finish(cancelled_ ? "cancelled" : "error", cancelled_ ? "" : std::string("the language model stream broke: ") + e.what());
+        finish(cancelled_ ? "cancelled" : "error",
+               cancelled_ ? "" : std::string("the language model stream broke: ") + e.what());
         break;
       }
       if (!chunk) {
-        if (!done_) finish(summary_.finish_reason.empty() ? "error" : summary_.finish_reason.c_str(),
-                           summary_.finish_reason.empty() ? "the language model ended the stream early" : "");
+        if (!done_)
+          finish(summary_.finish_reason.empty() ? "error" : summary_.finish_reason.c_str(),
+                 summary_.finish_reason.empty() ? "the language model ended the stream early" : "");
         break;
       }
       parser_.feed(*chunk, [this](const net::SseEvent& e) { on_event(e); });
@@ -129,15 +132,19 @@ class RemoteStream : public llm::TextStream {
     if (!v.is_object()) return;
     const json::object& o = v.as_object();
     if (auto* err = o.if_contains("error")) {
-      finish("error", err->is_object() ? error_message(json::serialize(o), 500) : "the language model failed");
+      finish("error",
+             err->is_object() ? error_message(json::serialize(o), 500) : "the language model failed");
       return;
     }
     if (auto* u = o.if_contains("usage"); u && u->is_object()) {
       const json::object& uo = u->as_object();
-      if (auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64()) summary_.prompt_tokens = p->as_int64();
-      if (auto* c = uo.if_contains("completion_tokens"); c && c->is_int64()) summary_.completion_tokens = c->as_int64();
+      if (auto* p = uo.if_contains("prompt_tokens"); p && p->is_int64())
+        summary_.prompt_tokens = p->as_int64();
+      if (auto* c = uo.if_contains("completion_tokens"); c && c->is_int64())
+        summary_.completion_tokens = c->as_int64();
       if (auto* d = uo.if_contains("prompt_tokens_details"); d && d->is_object())
-        if (auto* c = d->as_object().if_contains("cached_tokens"); c && c->is_int64()) summary_.cached_tokens = c->as_int64();
+        if (auto* c = d->as_object().if_contains("cached_tokens"); c && c->is_int64())
+          summary_.cached_tokens = c->as_int64();
     }
     auto* choices = o.if_contains("choices");
     if (!choices || !choices->is_array() || choices->as_array().empty()) return;
@@ -151,7 +158,8 @@ class RemoteStream : public llm::TextStream {
       text = t->as_string();
     }
     if (!text.empty()) pieces_.push_back(std::move(text));
-    if (auto* f = c.if_contains("finish_reason"); f && f->is_string()) summary_.finish_reason = std::string(f->as_string());
+    if (auto* f = c.if_contains("finish_reason"); f && f->is_string())
+      summary_.finish_reason = std::string(f->as_string());
   }
 
   std::unique_ptr<net::ResponseBody> body_;
@@ -182,12 +190,15 @@ std::vector<std::string> OpenAiGenerator::endpoint_urls() const {
 
 size_t OpenAiGenerator::pick(const std::string& key) const {
   auto eps = set_.snapshot();
-  return eps->empty() ? 0 : pick_endpoint(*eps, key, {.affinity = options_.affinity, .busy_margin = options_.busy_margin});
+  return eps->empty()
+             ? 0
+             : pick_endpoint(*eps, key, {.affinity = options_.affinity, .busy_margin = options_.busy_margin});
 }
 
 asio::awaitable<void> OpenAiGenerator::refresh_endpoints() { co_await set_.refresh(); }
 
-asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::generate(llm::GenerationInput input) {
+asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::generate(
+    llm::GenerationInput input) {
   const PickOptions pick_options{.affinity = options_.affinity,
                                  .busy_margin = options_.busy_margin,
                                  .rotation = static_cast<size_t>(scramble(requests_.fetch_add(1)))};
@@ -226,7 +237,8 @@ asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::gener
       failed = ep;
     }
   }
-  if (!body) co_return make_error(ErrorCode::unavailable, "the language model is unreachable (" + failure + ")");
+  if (!body)
+    co_return make_error(ErrorCode::unavailable, "the language model is unreachable (" + failure + ")");
   const int status = body->status();
   if (status != 200) {
     std::string text;
@@ -236,8 +248,10 @@ asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> OpenAiGenerator::gener
     }
     ep->outstanding.fetch_sub(1);
     const std::string msg = error_message(text, status);
-    if (status == 503 || status == 429) co_return make_error(ErrorCode::unavailable, "the language model is busy: " + msg);
-    if (status == 400 || status == 413 || status == 422) co_return make_error(ErrorCode::invalid_argument, msg);
+    if (status == 503 || status == 429)
+      co_return make_error(ErrorCode::unavailable, "the language model is busy: " + msg);
+    if (status == 400 || status == 413 || status == 422)
+      co_return make_error(ErrorCode::invalid_argument, msg);
     if (status == 401 || status == 403)
       co_return make_error(ErrorCode::internal, "the language model refused our service token (" + msg + ")");
     co_return make_error(ErrorCode::unavailable, "the language model failed: " + msg);
@@ -258,10 +272,13 @@ asio::awaitable<Status> OpenAiGenerator::ready() {
     } catch (const net::ClientError&) {
     }
   }
-  co_return make_error(ErrorCode::unavailable, eps->empty() ? "no language-model endpoint: its DNS name resolved to nothing"
-                                                            : "no language-model endpoint is reachable");
+  co_return make_error(ErrorCode::unavailable,
+                       eps->empty() ? "no language-model endpoint: its DNS name resolved to nothing"
+                                    : "no language-model endpoint is reachable");
 }
 
-std::string OpenAiGenerator::model_name() const { return options_.model.empty() ? "default" : options_.model; }
+std::string OpenAiGenerator::model_name() const {
+  return options_.model.empty() ? "default" : options_.model;
+}
 
 }  // namespace parley::services

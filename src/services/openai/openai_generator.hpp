@@ -43,14 +43,15 @@ class OpenAiGenerator : public llm::Generator {
   OpenAiGenerator(net::HttpClient& client, OpenAiGeneratorOptions options);
   ~OpenAiGenerator() override;
 
-  boost::asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> generate(llm::GenerationInput input) override;
+  boost::asio::awaitable<Result<std::unique_ptr<llm::TextStream>>> generate(
+      llm::GenerationInput input) override;
   boost::asio::awaitable<Status> ready() override;
   std::string model_name() const override;
 
   // The endpoint index (in endpoint_urls()) a request with this affinity key would use now.
   size_t pick(const std::string& affinity_key) const;
   size_t endpoint_count() const;
-  std::vector<std::string> endpoint_urls() const;  // the current set, sorted: ".../v1" base URLs
+  std::vector<std::string> endpoint_urls() const;    // the current set, sorted: ".../v1" base URLs
   boost::asio::awaitable<void> refresh_endpoints();  // re-resolve dns+ names now
   const EndpointSet& endpoint_set() const { return set_; }
 
