@@ -98,6 +98,16 @@ void restart_under_load(int signo) {
   std::vector<std::vector<std::string>> acked(kWriters);
   std::vector<std::string> failures(kWriters);
   std::vector<std::thread> writers;
+  // Whatever happens below (an exception included), the writers stop and are joined.
+  struct JoinAll {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      stop = true;
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join_all{stop, writers};
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       try {
@@ -134,7 +144,8 @@ void restart_under_load(int signo) {
   pg.start();
   EXPECT_TRUE(all_past(at_restart)) << "writers did not get going again after the restart";
   stop = true;
-  for (auto& t : writers) t.join();
+  for (auto& t : writers)
+    if (t.joinable()) t.join();
   for (const auto& f : failures) EXPECT_EQ(f, "");
 
   EXPECT_GT(stats.unavailable.load() + stats.connection_errors.load(), 0) << "no writer saw the outage";
