@@ -25,7 +25,10 @@ int ThreadPool::physical_cores() {
   std::set<std::pair<std::string, std::string>> cores;
   std::string line, phys = "0";
   while (std::getline(in, line)) {
-    auto value = [&] { auto p = line.find(':'); return p == std::string::npos ? std::string() : line.substr(p + 2); };
+    auto value = [&] {
+      auto p = line.find(':');
+      return p == std::string::npos ? std::string() : line.substr(p + 2);
+    };
     if (line.rfind("physical id", 0) == 0) phys = value();
     if (line.rfind("core id", 0) == 0) cores.emplace(phys, value());
   }

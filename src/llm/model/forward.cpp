@@ -31,7 +31,8 @@ T* grow(std::vector<T>& v, size_t n) {
 
 }  // namespace
 
-Forward::Forward(std::shared_ptr<const Model> model, ThreadPool& pool) : model_(std::move(model)), pool_(pool) {
+Forward::Forward(std::shared_ptr<const Model> model, ThreadPool& pool)
+    : model_(std::move(model)), pool_(pool) {
   const HParams& hp = model_->hparams();
   const auto& factors = model_->rope_freq_factors();
   inv_freq_.resize(hp.n_rot / 2);
@@ -108,8 +109,8 @@ void Forward::matmul(std::initializer_list<std::pair<const Weight*, float*>> out
   std::vector<double> start(jobs.size() + 1, 0.0);
   for (size_t i = 0; i < jobs.size(); ++i) start[i + 1] = start[i] + static_cast<double>(jobs[i].w->bytes);
   constexpr double kMinChunkBytes = 128 * 1024;
-  const int64_t n_chunks = std::clamp<int64_t>(static_cast<int64_t>(start.back() / kMinChunkBytes), pool_.size(),
-                                               4 * static_cast<int64_t>(pool_.size()));
+  const int64_t n_chunks = std::clamp<int64_t>(static_cast<int64_t>(start.back() / kMinChunkBytes),
+                                               pool_.size(), 4 * static_cast<int64_t>(pool_.size()));
   pool_.run_chunks(n_chunks, [&](int64_t c, int) {
     const double begin = start.back() * static_cast<double>(c) / static_cast<double>(n_chunks);
     const double end = start.back() * static_cast<double>(c + 1) / static_cast<double>(n_chunks);
@@ -117,7 +118,9 @@ void Forward::matmul(std::initializer_list<std::pair<const Weight*, float*>> out
       const Job& j = jobs[i];
       const int64_t panels = (j.w->rows + quant::kPanelRows - 1) / quant::kPanelRows;
       const double per_panel = (start[i + 1] - start[i]) / static_cast<double>(panels);
-      auto panel_at = [&](double x) { return std::clamp<int64_t>(std::llround((x - start[i]) / per_panel), 0, panels); };
+      auto panel_at = [&](double x) {
+        return std::clamp<int64_t>(std::llround((x - start[i]) / per_panel), 0, panels);
+      };
       const int64_t r0 = panel_at(begin) * quant::kPanelRows;
       const int64_t r1 = std::min(j.w->rows, panel_at(end) * quant::kPanelRows);
       if (r0 < r1) {
@@ -153,14 +156,15 @@ void Forward::attention(std::span<const BatchToken> batch, std::span<const SeqBl
     // scores[g * n_pos + j] = q_g . k_j * scale, one cache block (B consecutive slots) at a time
     for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
       const int32_t blk = sb.blocks[j0 / B];
-      kern.scores_f16(q, group, hd, kv.k(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0), scale,
-                      scores + j0, n_pos);
+      kern.scores_f16(q, group, hd, kv.k(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0),
+                      scale, scores + j0, n_pos);
     }
     for (int64_t g = 0; g < group; ++g) kern.softmax(scores + g * n_pos, n_pos);
     std::memset(out, 0, sizeof(float) * group * hd);
     for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
       const int32_t blk = sb.blocks[j0 / B];
-      kern.mix_f16(scores + j0, n_pos, group, hd, kv.v(blk, layer, 0) + h * hd, kvd, std::min<int64_t>(B, n_pos - j0), out);
+      kern.mix_f16(scores + j0, n_pos, group, hd, kv.v(blk, layer, 0) + h * hd, kvd,
+                   std::min<int64_t>(B, n_pos - j0), out);
     }
   });
 }
@@ -174,7 +178,8 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
   int64_t max_pos = 0;
   for (const BatchToken& bt : batch) {
     if (bt.token < 0 || bt.token >= hp.n_vocab) throw std::out_of_range("token id out of range");
-    if (bt.seq < 0 || static_cast<size_t>(bt.seq) >= seqs.size()) throw std::out_of_range("bad sequence index");
+    if (bt.seq < 0 || static_cast<size_t>(bt.seq) >= seqs.size())
+      throw std::out_of_range("bad sequence index");
     if (seqs[bt.seq]->blocks.size() * kv.block_tokens() <= static_cast<size_t>(bt.pos))
       throw std::out_of_range("sequence has no KV block for its position");
     max_pos = std::max<int64_t>(max_pos, bt.pos);
@@ -186,14 +191,16 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
   // x [n, E] = embeddings
   const size_t emb_row = quant::row_bytes(m.token_embd().type, E);
   for (int64_t t = 0; t < n; ++t)
-    quant::dequantize_row(m.token_embd().type, static_cast<const uint8_t*>(m.token_embd().data) + emb_row * batch[t].token,
+    quant::dequantize_row(m.token_embd().type,
+                          static_cast<const uint8_t*>(m.token_embd().data) + emb_row * batch[t].token,
                           x_.data() + t * E, E);
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LayerWeights& lw = m.layers()[l];
     // Attention block.
     for (int64_t t = 0; t < n; ++t)
-      ops::rms_norm(x_.data() + t * E, static_cast<const float*>(lw.attn_norm.data), xn_.data() + t * E, E, hp.rms_eps);
+      ops::rms_norm(x_.data() + t * E, static_cast<const float*>(lw.attn_norm.data), xn_.data() + t * E, E,
+                    hp.rms_eps);
     matmul({{&lw.wq, q_.data()}, {&lw.wk, k_.data()}, {&lw.wv, v_.data()}}, xn_.data(), n);
     add_bias(q_.data(), lw.bq, n);
     add_bias(k_.data(), lw.bk, n);
@@ -201,8 +208,10 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
     const bool adjacent = hp.rope_style == RopeStyle::adjacent_pairs;
     for (int64_t t = 0; t < n; ++t) {
       const BatchToken& bt = batch[t];
-      ops::rope(q_.data() + t * hp.q_dim(), hp.n_head, hp.head_dim, hp.n_rot, inv_freq_.data(), bt.pos, adjacent);
-      ops::rope(k_.data() + t * hp.kv_dim(), hp.n_head_kv, hp.head_dim, hp.n_rot, inv_freq_.data(), bt.pos, adjacent);
+      ops::rope(q_.data() + t * hp.q_dim(), hp.n_head, hp.head_dim, hp.n_rot, inv_freq_.data(), bt.pos,
+                adjacent);
+      ops::rope(k_.data() + t * hp.kv_dim(), hp.n_head_kv, hp.head_dim, hp.n_rot, inv_freq_.data(), bt.pos,
+                adjacent);
       const SeqBlocks& sb = *seqs[bt.seq];
       const int32_t block = sb.blocks[bt.pos / kv.block_tokens()];
       const int slot = bt.pos % kv.block_tokens();
@@ -215,14 +224,16 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
 
     // Feed-forward block (SwiGLU).
     for (int64_t t = 0; t < n; ++t)
-      ops::rms_norm(x_.data() + t * E, static_cast<const float*>(lw.ffn_norm.data), xn_.data() + t * E, E, hp.rms_eps);
+      ops::rms_norm(x_.data() + t * E, static_cast<const float*>(lw.ffn_norm.data), xn_.data() + t * E, E,
+                    hp.rms_eps);
     matmul({{&lw.w_gate, gate_.data()}, {&lw.w_up, up_.data()}}, xn_.data(), n);
     // SwiGLU costs one exp per element ([n, n_ff]): split over the threads for prompt chunks.
     if (n <= kSerialQuantizeTokens) {
       kern.swiglu(gate_.data(), up_.data(), gate_.data(), n * hp.n_ff);
     } else {
       pool_.parallel_for(n, [&](int64_t b, int64_t e, int) {
-        kern.swiglu(gate_.data() + b * hp.n_ff, up_.data() + b * hp.n_ff, gate_.data() + b * hp.n_ff, (e - b) * hp.n_ff);
+        kern.swiglu(gate_.data() + b * hp.n_ff, up_.data() + b * hp.n_ff, gate_.data() + b * hp.n_ff,
+                    (e - b) * hp.n_ff);
       });
     }
     matmul({{&lw.w_down, xn_.data()}}, gate_.data(), n);
@@ -233,8 +244,8 @@ void Forward::eval(std::span<const BatchToken> batch, std::span<const SeqBlocks*
   int64_t n_out = 0;
   for (int64_t t = 0; t < n; ++t) {
     if (!batch[t].logits) continue;
-    ops::rms_norm(x_.data() + t * E, static_cast<const float*>(m.output_norm().data), xn_.data() + n_out * E, E,
-                  hp.rms_eps);
+    ops::rms_norm(x_.data() + t * E, static_cast<const float*>(m.output_norm().data), xn_.data() + n_out * E,
+                  E, hp.rms_eps);
     ++n_out;
   }
   if (n_out > 0) matmul({{&m.output(), logits}}, xn_.data(), n_out);

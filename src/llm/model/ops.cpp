@@ -1,7 +1,8 @@
 // Scalar reference versions of the forward-pass operations, and the start-up dispatch.
+#include "llm/model/ops.hpp"
+
 #include <cmath>
 
-#include "llm/model/ops.hpp"
 #include "llm/quant/fp16.hpp"
 #include "llm/quant/kernels.hpp"
 
@@ -66,18 +67,20 @@ void axpy_f16_scalar(float a, const uint16_t* v, float* y, int64_t n) {
 void to_f16_scalar(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
 }
-void scores_f16_scalar(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride, int64_t n_pos,
-                       float scale, float* s, int64_t s_stride) {
+void scores_f16_scalar(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride,
+                       int64_t n_pos, float scale, float* s, int64_t s_stride) {
   for (int64_t j = 0; j < n_pos; ++j)
-    for (int64_t g = 0; g < group; ++g) s[g * s_stride + j] = dot_f16_scalar(q + g * hd, k + j * stride, hd) * scale;
+    for (int64_t g = 0; g < group; ++g)
+      s[g * s_stride + j] = dot_f16_scalar(q + g * hd, k + j * stride, hd) * scale;
 }
-void mix_f16_scalar(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v, int64_t stride,
-                    int64_t n_pos, float* out) {
+void mix_f16_scalar(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v,
+                    int64_t stride, int64_t n_pos, float* out) {
   for (int64_t j = 0; j < n_pos; ++j)
-    for (int64_t g = 0; g < group; ++g) axpy_f16_scalar(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
+    for (int64_t g = 0; g < group; ++g)
+      axpy_f16_scalar(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
 }
-constexpr AttentionKernels kScalar{dot_f16_scalar, axpy_f16_scalar, to_f16_scalar, scores_f16_scalar, mix_f16_scalar,
-                                   softmax, swiglu};
+constexpr AttentionKernels kScalar{dot_f16_scalar, axpy_f16_scalar, to_f16_scalar, scores_f16_scalar,
+                                   mix_f16_scalar, softmax,         swiglu};
 }  // namespace
 
 const AttentionKernels& attention_kernels_scalar() { return kScalar; }

@@ -48,24 +48,27 @@ void axpy_f16_avx2(float a, const uint16_t* v, float* y, int64_t n) {
 void to_f16_avx2(const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   for (; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
 }
 
 // Each k_j (hd <= 256, a multiple of 8: the usual head sizes) is converted to f32 once, in registers or
 // L1, and dotted with every query of the group; other head sizes take the plain loops.
-void scores_f16_avx2(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride, int64_t n_pos,
-                     float scale, float* s, int64_t s_stride) {
+void scores_f16_avx2(const float* q, int64_t group, int64_t hd, const uint16_t* k, int64_t stride,
+                     int64_t n_pos, float scale, float* s, int64_t s_stride) {
   if (hd % 8 != 0 || hd > 256) {
     for (int64_t j = 0; j < n_pos; ++j)
-      for (int64_t g = 0; g < group; ++g) s[g * s_stride + j] = dot_f16_avx2(q + g * hd, k + j * stride, hd) * scale;
+      for (int64_t g = 0; g < group; ++g)
+        s[g * s_stride + j] = dot_f16_avx2(q + g * hd, k + j * stride, hd) * scale;
     return;
   }
   const int64_t nv = hd / 8;
   __m256 kf[32];
   for (int64_t j = 0; j < n_pos; ++j) {
     const uint16_t* kj = k + j * stride;
-    for (int64_t i = 0; i < nv; ++i) kf[i] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * i)));
+    for (int64_t i = 0; i < nv; ++i)
+      kf[i] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kj + 8 * i)));
     for (int64_t g = 0; g < group; ++g) {
       const float* qg = q + g * hd;
       __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
@@ -82,11 +85,12 @@ void scores_f16_avx2(const float* q, int64_t group, int64_t hd, const uint16_t* 
 
 // 8 output dimensions at a time for up to 8 heads of the group, accumulated in registers over all
 // positions (j ascending, as the scalar loop), each v_j slice converted once.
-void mix_f16_avx2(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v, int64_t stride,
-                  int64_t n_pos, float* out) {
+void mix_f16_avx2(const float* p, int64_t p_stride, int64_t group, int64_t hd, const uint16_t* v,
+                  int64_t stride, int64_t n_pos, float* out) {
   if (hd % 8 != 0) {
     for (int64_t j = 0; j < n_pos; ++j)
-      for (int64_t g = 0; g < group; ++g) axpy_f16_avx2(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
+      for (int64_t g = 0; g < group; ++g)
+        axpy_f16_avx2(p[g * p_stride + j], v + j * stride, out + g * hd, hd);
     return;
   }
   for (int64_t g0 = 0; g0 < group; g0 += 8) {
@@ -95,7 +99,8 @@ void mix_f16_avx2(const float* p, int64_t p_stride, int64_t group, int64_t hd, c
       __m256 acc[8];
       for (int64_t g = 0; g < ng; ++g) acc[g] = _mm256_loadu_ps(out + (g0 + g) * hd + d);
       for (int64_t j = 0; j < n_pos; ++j) {
-        const __m256 vj = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + j * stride + d)));
+        const __m256 vj =
+            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + j * stride + d)));
         for (int64_t g = 0; g < ng; ++g)
           acc[g] = _mm256_fmadd_ps(_mm256_set1_ps(p[(g0 + g) * p_stride + j]), vj, acc[g]);
       }
@@ -152,19 +157,20 @@ void swiglu_avx2(const float* gate, const float* up, float* out, int64_t n) {
   for (; i + 8 <= n; i += 8) {
     const __m256 g = _mm256_loadu_ps(gate + i);
     const __m256 e = exp_avx2(_mm256_sub_ps(_mm256_setzero_ps(), g));
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
+    _mm256_storeu_ps(out + i,
+                     _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, e)), _mm256_loadu_ps(up + i)));
   }
   for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-constexpr AttentionKernels kAvx2{dot_f16_avx2, axpy_f16_avx2, to_f16_avx2, scores_f16_avx2, mix_f16_avx2,
-                                 softmax_avx2, swiglu_avx2};
+constexpr AttentionKernels kAvx2{dot_f16_avx2, axpy_f16_avx2, to_f16_avx2, scores_f16_avx2,
+                                 mix_f16_avx2, softmax_avx2,  swiglu_avx2};
 
 }  // namespace
 
 const AttentionKernels* attention_kernels_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         __builtin_cpu_supports("f16c");
+  static const bool ok =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   return ok ? &kAvx2 : nullptr;
 }
 

@@ -24,8 +24,8 @@
 namespace parley::llm::quant::detail {
 namespace {
 
-constexpr int64_t kTokenTile = 16;   // tokens per panel pass (accumulators in registers)
-constexpr int64_t kTokenChunk = 64;  // tokens per pass over the weights (activations stay in L2)
+constexpr int64_t kTokenTile = 16;          // tokens per panel pass (accumulators in registers)
+constexpr int64_t kTokenChunk = 64;         // tokens per pass over the weights (activations stay in L2)
 constexpr size_t kPrefetchDistance = 4096;  // bytes ahead of each panel stream (generation, prefetcht1)
 
 // Per token and block: xd = activation scale, xs = offset factor (xd * sum for types with a stored
@@ -41,7 +41,9 @@ struct PackedActs {
       const size_t u = static_cast<size_t>(i);
       xd[u] = X[i].d;
       xs[u] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
-      if (halves) xs0[u] = c * X[i].d * static_cast<float>(X[i].sum[0]), xs1[u] = c * X[i].d * static_cast<float>(X[i].sum[1]);
+      if (halves)
+        xs0[u] = c * X[i].d * static_cast<float>(X[i].sum[0]),
+        xs1[u] = c * X[i].d * static_cast<float>(X[i].sum[1]);
     }
   }
 };
@@ -54,8 +56,9 @@ inline __m512i bcast4(const int8_t* p) {
 
 // Block b (32 columns) of one panel (16 rows) x tokens [j0, j0 + TJ): adds the 16 rows' dots to acc[t].
 template <int kSteps, bool kQh, bool kM, bool kK, bool k6, int TJ>
-__attribute__((always_inline)) inline void panel_block(const uint8_t* panel, const PanelLayout& l, int64_t nb, int64_t b,
-                                                       const BlockQ8A* X, const PackedActs& a, int64_t j0, __m512* acc) {
+__attribute__((always_inline)) inline void panel_block(const uint8_t* panel, const PanelLayout& l, int64_t nb,
+                                                       int64_t b, const BlockQ8A* X, const PackedActs& a,
+                                                       int64_t j0, __m512* acc) {
   const uint8_t* qs = panel + l.qs_off;
   const uint8_t* qh = panel + l.qh_off;
   const uint16_t* d16 = reinterpret_cast<const uint16_t*>(panel + l.d_off);
@@ -92,7 +95,8 @@ __attribute__((always_inline)) inline void panel_block(const uint8_t* panel, con
     }
     __m512 d, m;
     if constexpr (k6) {  // d * sc of each half: d = first 16 elements, m = last 16
-      const __m512 dv = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (b / 8) * 16)));
+      const __m512 dv =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (b / 8) * 16)));
       const __m128i s0 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32));
       const __m128i s1 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32 + 16));
       d = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s0)));
@@ -108,7 +112,8 @@ __attribute__((always_inline)) inline void panel_block(const uint8_t* panel, con
       m = _mm512_sub_ps(_mm512_setzero_ps(), m);
     } else {
       d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + b * 16)));
-      if constexpr (kM) m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
+      if constexpr (kM)
+        m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
     }
     for (int t = 0; t < TJ; ++t) {
       const int64_t xi = (j0 + t) * nb + b;
@@ -121,8 +126,12 @@ __attribute__((always_inline)) inline void panel_block(const uint8_t* panel, con
           h1 = _mm512_dpbusd_epi32(h1, w[4 + i], bcast4(x + 16 + 4 * i));
         }
         const __m512 xd = _mm512_set1_ps(a.xd[static_cast<size_t>(xi)]);
-        acc[t] = _mm512_fmadd_ps(d, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h0), xd, _mm512_set1_ps(a.xs0[static_cast<size_t>(xi)])), acc[t]);
-        acc[t] = _mm512_fmadd_ps(m, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h1), xd, _mm512_set1_ps(a.xs1[static_cast<size_t>(xi)])), acc[t]);
+        acc[t] = _mm512_fmadd_ps(
+            d, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h0), xd, _mm512_set1_ps(a.xs0[static_cast<size_t>(xi)])),
+            acc[t]);
+        acc[t] = _mm512_fmadd_ps(
+            m, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h1), xd, _mm512_set1_ps(a.xs1[static_cast<size_t>(xi)])),
+            acc[t]);
         continue;
       }
       __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
@@ -146,17 +155,20 @@ __attribute__((always_inline)) inline void panel_block(const uint8_t* panel, con
 
 // Prefetches the lines of block b's share ([b, b+1) / nb) of a panel, kPrefetchDistance bytes ahead, so
 // that a pass over consecutive panels reads them as one linear stream (every section of the panel).
-inline void prefetch_panel_share(const uint8_t* panel, size_t panel_bytes, int64_t nb, int64_t b, const uint8_t* stream_end) {
+inline void prefetch_panel_share(const uint8_t* panel, size_t panel_bytes, int64_t nb, int64_t b,
+                                 const uint8_t* stream_end) {
   const size_t lo = (static_cast<size_t>(b) * panel_bytes / static_cast<size_t>(nb)) & ~size_t{63};
   const size_t hi = (static_cast<size_t>(b + 1) * panel_bytes / static_cast<size_t>(nb)) & ~size_t{63};
   const uint8_t* p = panel + kPrefetchDistance;
-  for (size_t off = lo; off < hi && p + off < stream_end; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T1);
+  for (size_t off = lo; off < hi && p + off < stream_end; off += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T1);
 }
 
 // One panel (16 rows) x tokens [j0, j0 + TJ) over all nb blocks.
 template <int kSteps, bool kQh, bool kM, bool kK, bool k6, int TJ>
-void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const BlockQ8A* X, const PackedActs& a,
-                int64_t j0, float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask, const uint8_t* stream_end) {
+void panel_tile(const uint8_t* panel, const PanelLayout& l, int64_t nb, const BlockQ8A* X,
+                const PackedActs& a, int64_t j0, float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask,
+                const uint8_t* stream_end) {
   __m512 acc[TJ];
   for (int t = 0; t < TJ; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -202,12 +214,13 @@ void run_streams(const PackedWeight& w, const PanelLayout& l, int64_t r0, int64_
   };
   for (int64_t i = 0; i < half; ++i) {
     const int64_t pa = p0 + i, pb = pm + i;
-    panel_pair<kSteps, kQh, kM, kK, k6, TJ>(w.panel(pa), w.panel(pb), l, nb, X, a, Y, ldy, pa * kPanelRows, pb * kPanelRows,
-                                            mask_of(pb), end_a, end_b);
+    panel_pair<kSteps, kQh, kM, kK, k6, TJ>(w.panel(pa), w.panel(pb), l, nb, X, a, Y, ldy, pa * kPanelRows,
+                                            pb * kPanelRows, mask_of(pb), end_a, end_b);
   }
   if ((p1 - p0) % 2 != 0) {
     const int64_t p = p1 - 1;
-    panel_tile<kSteps, kQh, kM, kK, k6, TJ>(w.panel(p), l, nb, X, a, 0, Y, ldy, p * kPanelRows, mask_of(p), end_b);
+    panel_tile<kSteps, kQh, kM, kK, k6, TJ>(w.panel(p), l, nb, X, a, 0, Y, ldy, p * kPanelRows, mask_of(p),
+                                            end_b);
   }
 }
 
@@ -218,10 +231,14 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
   thread_local PackedActs a;
   a.fill(X, n * nb, kM, l.c, k6);
   switch (n) {
-    case 1: return run_streams<kSteps, kQh, kM, kK, k6, 1>(w, l, r0, r1, X, a, Y, ldy);
-    case 2: return run_streams<kSteps, kQh, kM, kK, k6, 2>(w, l, r0, r1, X, a, Y, ldy);
-    case 3: return run_streams<kSteps, kQh, kM, kK, k6, 3>(w, l, r0, r1, X, a, Y, ldy);
-    default: break;
+    case 1:
+      return run_streams<kSteps, kQh, kM, kK, k6, 1>(w, l, r0, r1, X, a, Y, ldy);
+    case 2:
+      return run_streams<kSteps, kQh, kM, kK, k6, 2>(w, l, r0, r1, X, a, Y, ldy);
+    case 3:
+      return run_streams<kSteps, kQh, kM, kK, k6, 3>(w, l, r0, r1, X, a, Y, ldy);
+    default:
+      break;
   }
   const uint8_t* end = w.panel((r1 + kPanelRows - 1) / kPanelRows);
   for (int64_t jc = 0; jc < n; jc += kTokenChunk) {
@@ -232,22 +249,54 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
       const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
       for (int64_t j = jc; j < je; j += kTokenTile) {
         switch (std::min(kTokenTile, je - j)) {
-          case 1: panel_tile<kSteps, kQh, kM, kK, k6, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 2: panel_tile<kSteps, kQh, kM, kK, k6, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 3: panel_tile<kSteps, kQh, kM, kK, k6, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 4: panel_tile<kSteps, kQh, kM, kK, k6, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 5: panel_tile<kSteps, kQh, kM, kK, k6, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 6: panel_tile<kSteps, kQh, kM, kK, k6, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 7: panel_tile<kSteps, kQh, kM, kK, k6, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 8: panel_tile<kSteps, kQh, kM, kK, k6, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 9: panel_tile<kSteps, kQh, kM, kK, k6, 9>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 10: panel_tile<kSteps, kQh, kM, kK, k6, 10>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 11: panel_tile<kSteps, kQh, kM, kK, k6, 11>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 12: panel_tile<kSteps, kQh, kM, kK, k6, 12>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 13: panel_tile<kSteps, kQh, kM, kK, k6, 13>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 14: panel_tile<kSteps, kQh, kM, kK, k6, 14>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          case 15: panel_tile<kSteps, kQh, kM, kK, k6, 15>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
-          default: panel_tile<kSteps, kQh, kM, kK, k6, 16>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end); break;
+          case 1:
+            panel_tile<kSteps, kQh, kM, kK, k6, 1>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 2:
+            panel_tile<kSteps, kQh, kM, kK, k6, 2>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 3:
+            panel_tile<kSteps, kQh, kM, kK, k6, 3>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 4:
+            panel_tile<kSteps, kQh, kM, kK, k6, 4>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 5:
+            panel_tile<kSteps, kQh, kM, kK, k6, 5>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 6:
+            panel_tile<kSteps, kQh, kM, kK, k6, 6>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 7:
+            panel_tile<kSteps, kQh, kM, kK, k6, 7>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 8:
+            panel_tile<kSteps, kQh, kM, kK, k6, 8>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 9:
+            panel_tile<kSteps, kQh, kM, kK, k6, 9>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 10:
+            panel_tile<kSteps, kQh, kM, kK, k6, 10>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 11:
+            panel_tile<kSteps, kQh, kM, kK, k6, 11>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 12:
+            panel_tile<kSteps, kQh, kM, kK, k6, 12>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 13:
+            panel_tile<kSteps, kQh, kM, kK, k6, 13>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 14:
+            panel_tile<kSteps, kQh, kM, kK, k6, 14>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          case 15:
+            panel_tile<kSteps, kQh, kM, kK, k6, 15>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
+          default:
+            panel_tile<kSteps, kQh, kM, kK, k6, 16>(panel, l, nb, X, a, j, Y, ldy, row0, mask, end);
+            break;
         }
       }
     }
@@ -260,15 +309,32 @@ bool matmul_packed_avx512(const PackedWeight& w, int64_t r0, int64_t r1, const v
                           int64_t ldy) {
   const auto* X = static_cast<const BlockQ8A*>(Xq);
   switch (w.type) {
-    case TensorType::Q8_0: run<8, false, false>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q4_0: run<4, false, false>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q4_1: run<4, false, true>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q5_0: run<4, true, false>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q5_1: run<4, true, true>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q4_K: run<4, false, true, true>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q5_K: run<4, true, true, true>(w, r0, r1, X, n, Y, ldy); return true;
-    case TensorType::Q6_K: run<4, false, false, false, true>(w, r0, r1, X, n, Y, ldy); return true;
-    default: return false;
+    case TensorType::Q8_0:
+      run<8, false, false>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q4_0:
+      run<4, false, false>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q4_1:
+      run<4, false, true>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q5_0:
+      run<4, true, false>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q5_1:
+      run<4, true, true>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q4_K:
+      run<4, false, true, true>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q5_K:
+      run<4, true, true, true>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    case TensorType::Q6_K:
+      run<4, false, false, false, true>(w, r0, r1, X, n, Y, ldy);
+      return true;
+    default:
+      return false;
   }
 }
 

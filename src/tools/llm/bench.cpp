@@ -58,7 +58,8 @@ double generation_speed(llm::Forward& fwd, const llm::HParams& hp, int64_t n, in
   const auto t0 = Clock::now();
   for (int64_t p = 0; p < n; ++p) {
     std::vector<llm::BatchToken> step;
-    for (int s = 0; s < batch; ++s) step.push_back({static_cast<int32_t>(rng() % hp.n_vocab), static_cast<int32_t>(p), s, true});
+    for (int s = 0; s < batch; ++s)
+      step.push_back({static_cast<int32_t>(rng() % hp.n_vocab), static_cast<int32_t>(p), s, true});
     fwd.eval(step, seqs, run.kv, logits.data());
   }
   return n * batch / std::chrono::duration<double>(Clock::now() - t0).count();
@@ -74,7 +75,8 @@ int run_bench(const BenchOptions& o) {
   std::mt19937 rng(1234);
   std::printf("model: %s (%s, %lld layers, n_embd %lld, vocab %lld), weights read per token: %.1f MB\n",
               o.model.c_str(), hp.arch_name.c_str(), static_cast<long long>(hp.n_layer),
-              static_cast<long long>(hp.n_embd), static_cast<long long>(hp.n_vocab), model->weight_bytes() / 1e6);
+              static_cast<long long>(hp.n_embd), static_cast<long long>(hp.n_vocab),
+              model->weight_bytes() / 1e6);
   std::printf("threads: %d, kernels: %s, repetitions: %d (median)\n", pool.size(),
               llm::quant::isa_name(llm::quant::active_isa()), o.repetitions);
 
@@ -91,18 +93,21 @@ int run_bench(const BenchOptions& o) {
   const double bound = bw > 0 ? bw * 1e9 / static_cast<double>(model->weight_bytes()) : 0;
 
   std::printf("%-28s %12s\n", "test", "tokens/s");
-  if (!pp.empty()) std::printf("%-28s %12.1f\n", ("pp" + std::to_string(o.prompt_tokens)).c_str(), median(pp));
+  if (!pp.empty())
+    std::printf("%-28s %12.1f\n", ("pp" + std::to_string(o.prompt_tokens)).c_str(), median(pp));
   if (!tg.empty()) {
-    std::string name = "tg" + std::to_string(o.gen_tokens) + (o.batch > 1 ? " x" + std::to_string(o.batch) + " (aggregate)" : "");
+    std::string name = "tg" + std::to_string(o.gen_tokens) +
+                       (o.batch > 1 ? " x" + std::to_string(o.batch) + " (aggregate)" : "");
     std::printf("%-28s %12.1f\n", name.c_str(), median(tg));
   }
   if (bw > 0)
     std::printf("memory bandwidth %.1f GB/s -> generation bound %.1f tokens/s (one sequence)\n", bw, bound);
   if (!o.json.empty()) {
     std::ofstream out(o.json);
-    out << "{\"model\":\"" << o.model << "\",\"threads\":" << pool.size() << ",\"pp_tokens\":" << o.prompt_tokens
-        << ",\"pp_tps\":" << median(pp) << ",\"tg_tokens\":" << o.gen_tokens << ",\"batch\":" << o.batch
-        << ",\"tg_tps\":" << median(tg) << ",\"bandwidth_gbs\":" << bw << ",\"tg_bound_tps\":" << bound
+    out << "{\"model\":\"" << o.model << "\",\"threads\":" << pool.size()
+        << ",\"pp_tokens\":" << o.prompt_tokens << ",\"pp_tps\":" << median(pp)
+        << ",\"tg_tokens\":" << o.gen_tokens << ",\"batch\":" << o.batch << ",\"tg_tps\":" << median(tg)
+        << ",\"bandwidth_gbs\":" << bw << ",\"tg_bound_tps\":" << bound
         << ",\"weight_bytes\":" << model->weight_bytes() << "}\n";
   }
   return 0;

@@ -3,13 +3,14 @@
 // paths (64, 128, 256) and those that do not (40, 12), query groups around the 8-head register tile
 // (1, 7, 8, 9), cache runs of 1..16 slots and a row stride wider than a head; softmax and SwiGLU
 // (polynomial exp) within 2e-6 relative of the std::exp reference, overflowing tails included.
+#include "llm/model/ops.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "llm/model/ops.hpp"
 #include "llm/quant/fp16.hpp"
 
 namespace parley::llm::ops {
@@ -33,8 +34,8 @@ std::vector<uint16_t> random_f16(size_t n, uint32_t seed) {
 struct Shape {
   int64_t hd, group, n_pos;
 };
-const Shape kShapes[] = {{64, 1, 1}, {64, 7, 16}, {64, 8, 5}, {64, 9, 16}, {128, 7, 3},
-                         {256, 2, 16}, {40, 7, 16}, {12, 3, 4}};
+const Shape kShapes[] = {{64, 1, 1},  {64, 7, 16},  {64, 8, 5},  {64, 9, 16},
+                         {128, 7, 3}, {256, 2, 16}, {40, 7, 16}, {12, 3, 4}};
 
 TEST(AttentionKernels, ScoresMatchScalar) {
   const AttentionKernels* fast = attention_kernels_avx2();
@@ -57,8 +58,10 @@ TEST(AttentionKernels, ScoresMatchScalar) {
         }
         double mag = 0;
         for (int64_t i = 0; i < sh.hd; ++i)
-          mag += std::fabs(q[static_cast<size_t>(g * sh.hd + i)] * quant::fp16_to_fp32(k[static_cast<size_t>(j * stride + i)]));
-        ASSERT_NEAR(got[at], want[at], 1e-5 * 0.125 * mag) << "hd " << sh.hd << " group " << sh.group << " g " << g << " j " << j;
+          mag += std::fabs(q[static_cast<size_t>(g * sh.hd + i)] *
+                           quant::fp16_to_fp32(k[static_cast<size_t>(j * stride + i)]));
+        ASSERT_NEAR(got[at], want[at], 1e-5 * 0.125 * mag)
+            << "hd " << sh.hd << " group " << sh.group << " g " << g << " j " << j;
       }
   }
 }
@@ -80,9 +83,11 @@ TEST(AttentionKernels, MixMatchesScalar) {
       for (int64_t i = 0; i < sh.hd; ++i) {
         double mag = std::fabs(out0[static_cast<size_t>(g * sh.hd + i)]);
         for (int64_t j = 0; j < sh.n_pos; ++j)
-          mag += std::fabs(p[static_cast<size_t>(g * p_stride + j)] * quant::fp16_to_fp32(v[static_cast<size_t>(j * stride + i)]));
+          mag += std::fabs(p[static_cast<size_t>(g * p_stride + j)] *
+                           quant::fp16_to_fp32(v[static_cast<size_t>(j * stride + i)]));
         const size_t at = static_cast<size_t>(g * sh.hd + i);
-        ASSERT_NEAR(got[at], want[at], 1e-5 * mag) << "hd " << sh.hd << " group " << sh.group << " g " << g << " i " << i;
+        ASSERT_NEAR(got[at], want[at], 1e-5 * mag)
+            << "hd " << sh.hd << " group " << sh.group << " g " << g << " i " << i;
       }
   }
 }
@@ -97,7 +102,8 @@ TEST(VectorKernels, SoftmaxMatchesScalar) {
     auto want = x, got = x;
     softmax(want.data(), n);
     fast->softmax(got.data(), n);
-    for (int64_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], want[i], 2e-6 * want[i] + 1e-37) << "n " << n << " i " << i;
+    for (int64_t i = 0; i < n; ++i)
+      ASSERT_NEAR(got[i], want[i], 2e-6 * want[i] + 1e-37) << "n " << n << " i " << i;
   }
 }
 
@@ -107,8 +113,9 @@ TEST(VectorKernels, SwigluMatchesScalar) {
   for (int64_t n : {1, 8, 13, 4864}) {
     auto gate = random_floats(static_cast<size_t>(n), 400 + static_cast<uint32_t>(n));
     const auto up = random_floats(static_cast<size_t>(n), 500 + static_cast<uint32_t>(n));
-    for (size_t i = 0; i < gate.size(); ++i) gate[i] *= (i % 5 == 0) ? 40.0f : 3.0f;  // tails: silu ~ 0 and ~ g
-    if (n > 8) gate[3] = -100.0f, gate[4] = 100.0f;                                   // e^100 overflows in the reference
+    for (size_t i = 0; i < gate.size(); ++i)
+      gate[i] *= (i % 5 == 0) ? 40.0f : 3.0f;        // tails: silu ~ 0 and ~ g
+    if (n > 8) gate[3] = -100.0f, gate[4] = 100.0f;  // e^100 overflows in the reference
     std::vector<float> want(gate.size()), got(gate.size());
     swiglu(gate.data(), up.data(), want.data(), n);
     fast->swiglu(gate.data(), up.data(), got.data(), n);

@@ -6,6 +6,8 @@
 //     that end inside a panel, and rows that are not a multiple of 16 (padded panel);
 //  3. cells outside the row range are left untouched;
 //  4. generation's two-stream walk (pairs of panels from the two halves of a range) covers every panel.
+#include "llm/quant/packed.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -14,7 +16,6 @@
 
 #include "llm/quant/blocks.hpp"
 #include "llm/quant/kernels.hpp"
-#include "llm/quant/packed.hpp"
 #include "llm/quant/test_util.hpp"
 
 namespace parley::llm::quant {
@@ -50,12 +51,14 @@ void check(TensorType t, const Case& c, uint32_t seed) {
   matmul(t, wq.data(), c.k, c.r0, c.r1, xq.data(), c.n, ref.data(), ldy);
   // sum |w x| per output, from the dequantized weights and the activations as quantized.
   std::vector<float> w(static_cast<size_t>(c.rows * c.k));
-  for (int64_t r = 0; r < c.rows; ++r) dequantize_row(t, wq.data() + row_bytes(t, c.k) * r, w.data() + r * c.k, c.k);
+  for (int64_t r = 0; r < c.rows; ++r)
+    dequantize_row(t, wq.data() + row_bytes(t, c.k) * r, w.data() + r * c.k, c.k);
   const auto* xb = reinterpret_cast<const BlockQ8A*>(xq.data());
   auto mag = [&](int64_t j, int64_t i) {
     double m = 0;
     for (int64_t e = 0; e < c.k; ++e)
-      m += std::fabs(static_cast<double>(w[i * c.k + e]) * xb[(j * c.k + e) / 32].d * xb[(j * c.k + e) / 32].qs[e % 32]);
+      m += std::fabs(static_cast<double>(w[i * c.k + e]) * xb[(j * c.k + e) / 32].d *
+                     xb[(j * c.k + e) / 32].qs[e % 32]);
     return m;
   };
 
@@ -100,9 +103,9 @@ TEST(Packed, GenerationTwoStreams) {
   for (TensorType t : kTypes)
     for (int64_t n : {1, 3}) {
       const int64_t k = kquant(t) ? 256 : 96;
-      check(t, {128, k, n, 0, 128}, seed++);  // 8 panels: 4 pairs
-      check(t, {100, k, n, 16, 100}, seed++); // 6 panels from 1, last one partial
-      check(t, {80, k, n, 32, 75}, seed++);   // 3 panels: 1 pair + 1 partial alone
+      check(t, {128, k, n, 0, 128}, seed++);   // 8 panels: 4 pairs
+      check(t, {100, k, n, 16, 100}, seed++);  // 6 panels from 1, last one partial
+      check(t, {80, k, n, 32, 75}, seed++);    // 3 panels: 1 pair + 1 partial alone
     }
 }
 
@@ -115,7 +118,8 @@ TEST(Packed, PromptShapes) {
 TEST(Packed, LayoutKeepsTheOriginalSize) {
   for (TensorType t : kTypes) {
     const int64_t k = kquant(t) ? 1024 : 896;
-    const PackedWeight p = pack_weight(t, test::quantize_matrix(t, test::random_data(32 * k, 3), 32, k).data(), 32, k);
+    const PackedWeight p =
+        pack_weight(t, test::quantize_matrix(t, test::random_data(32 * k, 3), 32, k).data(), 32, k);
     // K-quants: 6-bit scale and min as bytes (+ 4 bytes per 256 of each row).
     const size_t extra = kquant(t) && t != TensorType::Q6_K ? 16 * 4 * static_cast<size_t>(k / 256) : 0;
     EXPECT_EQ(p.panel_bytes, (16 * row_bytes(t, k) + extra + 63) / 64 * 64) << type_info(t).name;
