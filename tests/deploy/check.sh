@@ -14,7 +14,7 @@ repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
 
 need=()
-for p in shellcheck yamllint docker-compose nginx-light openssl; do
+for p in shellcheck yamllint docker-compose nginx-light openssl iproute2 iptables jq; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if ((${#need[@]})); then
