@@ -144,7 +144,7 @@ TEST_F(UiLimits, SessionRateLimitIs429WithRetryAfterAndTheMessageInPlace) {
 
 TEST_F(UiLimits, ARefusedSendDoesNotSpendARateToken) {
   // One token: a send refused by the concurrency limit, or by a missing chat, keeps it.
-  generator.script.pieces = std::vector<std::string>(400, "y");
+  generator.script.pieces = std::vector<std::string>(4000, "y");  // >= 20 s unless stopped: outlasts any slow request
   generator.script.delay = std::chrono::milliseconds(5);
   start(ui::UiOptions{.max_generations_per_session = 1,
                       .generation_rate = {.per_minute = 1, .burst = 2},
@@ -165,7 +165,7 @@ TEST_F(UiLimits, ARefusedSendDoesNotSpendARateToken) {
 }
 
 TEST_F(UiLimits, ReplicaStreamCapIs503WithRetryAfterForEverySession) {
-  generator.script.pieces = std::vector<std::string>(400, "y");
+  generator.script.pieces = std::vector<std::string>(4000, "y");  // >= 20 s unless stopped: outlasts any slow request
   generator.script.delay = std::chrono::milliseconds(5);
   start(ui::UiOptions{.max_generations_total = 1});
   std::string a = new_chat(*browser);

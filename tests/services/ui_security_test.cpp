@@ -120,7 +120,7 @@ TEST_F(UiSecurity, AnotherSessionsChatIs404OnEveryRouteInEveryMode) {
 }
 
 TEST_F(UiSecurity, AnotherSessionCannotStopARunningReply) {
-  generator.script.pieces = std::vector<std::string>(60, "y");
+  generator.script.pieces = std::vector<std::string>(300, "y");  // >= 3 s
   generator.script.delay = std::chrono::milliseconds(10);
   start();
   std::string id = new_chat(*browser);
@@ -143,7 +143,7 @@ TEST_F(UiSecurity, AnotherSessionCannotStopARunningReply) {
   ASSERT_NE(r.find("done"), nullptr) << "the owner's reply ran to its end";
   size_t pieces = 0;
   for (const auto& e : r.events) pieces += e.event == "piece";
-  EXPECT_EQ(pieces, 60u);
+  EXPECT_EQ(pieces, 300u);
   EXPECT_EQ(generator.cancelled.load(), 0);
 }
 
