@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Browser end-to-end tests of the UI: starts `parley serve` on the tiny stories260K model with a
-# fresh data directory, then drives headless Debian chromium with playwright-core (ui.e2e.mjs).
+# Browser end-to-end tests of the UI: starts `parley serve` with a fresh data directory, then drives
+# headless Debian chromium with playwright-core (ui.e2e.mjs). The model is a random-weight model of
+# the qwen2.5-0.5b shape (made once with `parley gguf synth`, ~350 MB under build/models): it writes
+# tens of tokens per second and rarely ends early, so a reply is still streaming when the tests
+# watch it grow or press Stop (the tiny stories260K model finishes 400 tokens in half a second).
 #
 #   tests/e2e/run.sh                       # uses build/release/parley
 #   PARLEY_BIN=build/ui/parley tests/e2e/run.sh
@@ -13,17 +16,25 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${PARLEY_BIN:-$root/build/release/parley}"
-model="${PARLEY_E2E_MODEL:-$root/../shared/models/stories260K.gguf}"
+model="${PARLEY_E2E_MODEL:-$root/build/models/e2e-qwen2.5-0.5b-q4_0-synth.gguf}"
+vocab="$root/../shared/testdata/tokenizer/ggml-vocab-qwen2-reconstructed.gguf"
 out="${OUT_DIR:-$root/test-output/e2e}"
 
 if [[ ! -x "$bin" ]]; then
   echo "e2e: no parley binary at $bin (build it, or set PARLEY_BIN)" >&2
   exit 1
 fi
+if [[ ! -f "$model" && -z "${PARLEY_E2E_MODEL:-}" ]]; then
+  echo "e2e: making $model (parley gguf synth, random weights)"
+  mkdir -p "$(dirname "$model")"
+  "$bin" gguf synth --shape qwen2.5-0.5b --type q4_0 --vocab "$vocab" -o "$model.tmp" >/dev/null
+  mv "$model.tmp" "$model"
+fi
 if [[ ! -f "$model" ]]; then
   echo "e2e: no model at $model (set PARLEY_E2E_MODEL to a GGUF file)" >&2
   exit 1
 fi
+export PARLEY_E2E_MODEL="$model" PARLEY_BIN="$bin"
 
 chromium_bin="${CHROMIUM:-$(command -v chromium || true)}"
 if [[ -z "$chromium_bin" ]]; then
@@ -55,13 +66,15 @@ trap cleanup EXIT
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 mkdir -p "$out"
 env -u SESSION_KEY -u SESSION_KEYS PARLEY_ACCESS_LOG=false \
-  "$bin" serve --model "$model" --port "$port" --data-dir "$work/data" --ctx 2048 --max-tokens 400 \
+  "$bin" serve --model "$model" --port "$port" --data-dir "$work/data" --ctx 2048 --max-tokens 200 \
   >"$out/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-  if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+ready=0
+for _ in $(seq 1 1200); do
+  if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ready=1; break; fi
   if ! kill -0 "$server_pid" 2>/dev/null; then echo "e2e: parley serve exited:"; cat "$out/server.log"; exit 1; fi
   sleep 0.1
 done
+if [[ $ready != 1 ]]; then echo "e2e: parley serve not ready after 120 s:"; cat "$out/server.log"; exit 1; fi
 
 BASE_URL="http://127.0.0.1:$port" OUT_DIR="$out" CHROMIUM="$chromium_bin" node "$here/ui.e2e.mjs"
