@@ -8,6 +8,8 @@
 namespace parley::services::ui {
 namespace {
 
+constexpr size_t kMd4cPadding = 64;  // zero bytes after the input handed to md4c
+
 void collect(const MD_CHAR* text, MD_SIZE size, void* userdata) {
   static_cast<std::string*>(userdata)->append(text, size);
 }
@@ -58,7 +60,13 @@ std::string render_markdown(std::string_view markdown) {
   html.reserve(markdown.size() + markdown.size() / 4 + 16);
   const unsigned parser_flags = MD_FLAG_NOHTML | MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH |
                                 MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS;
-  if (md_html(markdown.data(), static_cast<MD_SIZE>(markdown.size()), collect, &html, parser_flags, 0) != 0) {
+  // md4c 0.4.8 (Debian bookworm) can read a few bytes past the end of its input (a link destination
+  // ending in ill-formed UTF-8; found by markdown_fuzz), so it gets a copy followed by zero bytes.
+  std::string padded;
+  padded.reserve(markdown.size() + kMd4cPadding);
+  padded.append(markdown);
+  padded.append(kMd4cPadding, '\0');
+  if (md_html(padded.data(), static_cast<MD_SIZE>(markdown.size()), collect, &html, parser_flags, 0) != 0) {
     html.clear();  // md4c failed (out of memory): show the text as it is
     html += "<p>";
     append_escaped(html, markdown);
