@@ -41,6 +41,20 @@ TEST(FuzzRegressions, SessionCrashInputHoldsItsProperties) {
   for (int i = 0; i < 300; ++i) ASSERT_EQ(check_bytes(check_session_input, input), "") << "run " << i;
 }
 
+// markdown_fuzz crash-a18944db: the URL filter searched the HTML for ` src="`, which a link title
+// ("t src=") writes too; it then read the title's end as a URL and skipped the next link's href, so
+// javascript: survived there.
+TEST(FuzzRegressions, LinkTitleCannotHideTheNextHrefFromTheUrlFilter) {
+  const std::string html = services::ui::render_markdown("[a](https://x.y \"t src=\") [b](javascript:alert(2))");
+  EXPECT_EQ(html.find("javascript:"), std::string::npos) << html;
+  EXPECT_NE(html.find(R"(href="https://x.y")"), std::string::npos) << html;
+  const std::string crash =
+      "[ref]\n\n[ref]: javas\xda" "cript:alert**) \"title\"\n\n[r2]: <maf]\n\n[ref]: javascript:alert(1) \"t src=\"\n"
+      "[r2]: <mailto:me@x.yilto:me@x.y>\n[r2]";
+  std::vector<uint8_t> exact(crash.begin(), crash.end());
+  EXPECT_EQ(check_markdown_input(exact.data(), exact.size()), "");
+}
+
 // markdown_fuzz crash-84a3c57a: md4c 0.4.8 read 6 bytes past the end of this 23-byte input (a link
 // destination ending in ill-formed UTF-8) while the fuzzer ran; it did not repeat on the input
 // alone, so this replay cannot show the bug, only that the input keeps its properties. The fix

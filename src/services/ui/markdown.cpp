@@ -14,28 +14,50 @@ void collect(const MD_CHAR* text, MD_SIZE size, void* userdata) {
   static_cast<std::string*>(userdata)->append(text, size);
 }
 
-// Rewrites every href="..." / src="..." of md4c's output whose URL is not safe to "#". User text
-// cannot fake an attribute: md4c escapes '"' in text as &quot;, so a literal `href="` in the output
-// was written by the renderer.
+// Rewrites every href="..." / src="..." attribute of md4c's output whose URL is not safe to "#".
+// The output is read as tags: with raw HTML off, every '<' md4c writes starts a tag (text has &lt;),
+// and no attribute value holds a '"' (&quot;), so quotes delimit values. Only the name in front of
+// a value decides: ` src="` written inside another attribute's value (a link title "t src=") is
+// text there, not an attribute (markdown_fuzz found that a plain search for it skipped the next
+// href).
 std::string filter_urls(const std::string& html) {
   std::string out;
   out.reserve(html.size());
-  size_t pos = 0;
-  while (pos < html.size()) {
-    size_t href = html.find(" href=\"", pos);
-    size_t src = html.find(" src=\"", pos);
-    size_t at = std::min(href, src);
-    if (at == std::string::npos) break;
-    size_t value_start = at + (at == href ? 7 : 6);
-    size_t value_end = html.find('"', value_start);
-    if (value_end == std::string::npos) break;
-    out.append(html, pos, value_start - pos);
-    std::string_view url(html.data() + value_start, value_end - value_start);
-    if (is_safe_url(url)) out.append(url);
-    else out.push_back('#');
-    pos = value_end;
+  size_t i = 0;
+  while (i < html.size()) {
+    const size_t lt = html.find('<', i);
+    if (lt == std::string::npos) {
+      out.append(html, i, std::string::npos);
+      break;
+    }
+    out.append(html, i, lt - i);
+    const size_t tag_start = out.size();
+    size_t j = lt;
+    while (j < html.size() && html[j] != '>') {
+      if (html[j] != '"') {
+        out.push_back(html[j++]);
+        continue;
+      }
+      const size_t close = html.find('"', j + 1);
+      if (close == std::string::npos) {  // not md4c's output; keep nothing that could be a URL
+        out.append("\"#\"");
+        return out;
+      }
+      // out ends with `name=`: the name runs back to the space before it.
+      std::string_view name;
+      if (!out.empty() && out.back() == '=') {
+        const size_t sp = out.rfind(' ');
+        if (sp != std::string::npos && sp >= tag_start) name = std::string_view(out).substr(sp + 1, out.size() - sp - 2);
+      }
+      const std::string_view url(html.data() + j + 1, close - j - 1);
+      out.push_back('"');
+      if ((name == "href" || name == "src") && !is_safe_url(url)) out.push_back('#');
+      else out.append(url);
+      out.push_back('"');
+      j = close + 1;
+    }
+    i = j;
   }
-  out.append(html, pos, std::string::npos);
   return out;
 }
 
