@@ -64,7 +64,8 @@ for role in $roles; do
       stop ;;
     chat)
       mkdir -p "$out/serve"
-      start serve serve --model "$model" --threads "${THREADS:-2}" --data-dir "$out/serve" --max-tokens "${MAX_TOKENS:-128}"
+      start serve serve --model "$model" --threads "${THREADS:-2}" --data-dir "$out/serve" --max-tokens "${MAX_TOKENS:-128}" \
+        --generations-per-minute 0
       for n in ${CHAT_USERS:-4 16 64}; do
         load "chat-$n" --scenario chat --users "$n" --turns 3 --think "${THINK:-2s}" --prompt-tokens 20 --drain 600s
       done
