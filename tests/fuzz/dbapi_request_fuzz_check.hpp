@@ -39,9 +39,12 @@ inline std::optional<json::value> parse_json_text(std::string_view text) {
 inline std::string check_rendered(const std::string& rendered, const json::object& tree, const char* what) {
   auto back = parse_json_text(rendered);
   if (!back) return std::string("render_json of a ") + what + " is not valid JSON: " + preview(rendered);
-  if (*back != json::value(tree))
-    return std::string("render_json of a ") + what + " differs from to_json: " + preview(rendered, 200) + " vs " +
-           preview(json::serialize(tree), 200);
+  // Same text as to_json's is equal by definition: Boost.JSON 1.81 does not parse every number to
+  // the nearest double, so re-reading "6.6922337223687384E41" can give a double that differs in the
+  // last bit from the one the tree holds (found by this target: a false alarm, not a writer bug).
+  if (*back != json::value(tree) && rendered != json::serialize(tree))
+    return std::string("render_json of a ") + what + " differs from to_json: " + preview(rendered, 2000) + " vs " +
+           preview(json::serialize(tree), 2000);
   return {};
 }
 
