@@ -98,9 +98,17 @@ void ThreadPool::run_chunks(int64_t n_chunks, const std::function<void(int64_t, 
     for (int64_t c = 0; c < n_chunks; ++c) fn(c, 0);
     return;
   }
+  // Close the previous region first. Its ticket can still read "chunk n of region R" (every chunk
+  // claimed): a worker late for R that read the NEW n_chunks_ would otherwise pass the bounds check
+  // and win the claim on that stale ticket, then run chunk n of R with the new job_ and count it into
+  // the new region (found by ThreadSanitizer as a race on job_; in lm-api a caller then waited for
+  // ever). After this store no claim on an old ticket can succeed, and a worker that sees the new
+  // n_chunks_ (release below) sees this store too.
+  const uint64_t next_region = static_cast<uint64_t>(region_ + 1) << 32;
+  ticket_.store(next_region | 0xffffffffu, std::memory_order_seq_cst);
   // Publish the region: a worker reads job_ and n_chunks_ only after loading a ticket of this region.
   job_ = &fn;
-  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  n_chunks_.store(n_chunks, std::memory_order_release);
   chunks_done_.store(0, std::memory_order_relaxed);
   const uint64_t ticket = static_cast<uint64_t>(++region_) << 32;
   ticket_.store(ticket, std::memory_order_release);
