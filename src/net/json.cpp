@@ -3,12 +3,16 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "net/json_numbers.hpp"
+
 namespace parley::net {
 
 Result<boost::json::value> parse_json(std::string_view text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
   if (ec) return make_error(ErrorCode::invalid_argument, "request body is not valid JSON: " + ec.message());
+  if (!finite_json_numbers(v))
+    return make_error(ErrorCode::invalid_argument, "request body has a number out of range (beyond 1.7e308)");
   return v;
 }
 

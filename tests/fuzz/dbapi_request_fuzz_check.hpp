@@ -19,6 +19,7 @@
 #include <string>
 
 #include "fuzz/fuzz_input.hpp"
+#include "net/json_numbers.hpp"
 #include "store/ids.hpp"
 #include "store/validation.hpp"
 #include "store/wire_json.hpp"
@@ -32,7 +33,7 @@ namespace json = boost::json;
 inline std::optional<json::value> parse_json_text(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec) return std::nullopt;
+  if (ec || !net::finite_json_numbers(v)) return std::nullopt;
   return v;
 }
 

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <string>
 
 #include "fuzz/dbapi_request_fuzz_check.hpp"
+#include "net/json.hpp"
 
 namespace parley::fuzz {
 namespace {
@@ -43,6 +45,24 @@ TEST(FuzzRegressions, DbApiCrashInputHoldsItsProperties) {
 TEST(FuzzRegressions, RenderedChatWithALongNumberIsTheSameTextAsToJson) {
   const std::string input = std::string("\x02""{\"title\":\"renamed\",\"settings\":{\"macns\":669223372236873922337203685477580766066660,\"finis30333\":100}}", 101);
   EXPECT_EQ(check_dbapi_input(reinterpret_cast<const uint8_t*>(input.data()), input.size()), "");
+}
+
+// dbapi_request_fuzz crash-3265b3f4 (in CI): Boost.JSON 1.81 reads "0e402" (zero, written with an
+// exponent beyond the double range) as NaN, so the settings did not survive to_json -> parse and
+// the chat was refused as holding a number out of range. net::parse_json now reads it as 0.
+TEST(FuzzRegressions, ZeroWithAHugeExponentIsZero) {
+  const std::string input = "\x02{\"title\":\"\",\"settings\":{\"mas577777_tkkenr\":0e402}}";
+  EXPECT_EQ(check_dbapi_input(reinterpret_cast<const uint8_t*>(input.data()), input.size()), "");
+  auto v = net::parse_json(R"({"settings":{"a":0e402,"b":[-0.0e999,1]}})");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(boost::json::serialize(*v), R"({"settings":{"a":0E0,"b":[0E0,1]}})");
+  auto chat = wire::parse_new_chat(v->as_object());
+  ASSERT_TRUE(chat);
+  EXPECT_TRUE(store::validate_new_chat(*chat, store::StoreLimits{}));
+  auto big = net::parse_json(R"({"settings":{"a":1e400}})");
+  ASSERT_FALSE(big);
+  EXPECT_EQ(big.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(big.error().message.find("out of range"), std::string::npos) << big.error().message;
 }
 
 }  // namespace
