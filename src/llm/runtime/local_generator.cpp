@@ -76,19 +76,29 @@ class LocalStream : public TextStream {
       }
       while (next_token_ < tokens_.size() && text.empty() && !done_) {
         ++summary_.completion_tokens;
+        if (memo_) entry_.reply_tokens.push_back(tokens_[next_token_]);
         auto step = out_.push(tokens_[next_token_++]);
         text += step.text;
         if (step.finish != sample::FinishReason::none) {
           // A stop string (or the output stream's own limit): the engine need not go on.
           seq_->cancel();
+          memo_.reset();  // the text was cut: it will not come back as the reply
           end(sample::finish_reason_name(step.finish));
         }
       }
-      if (!text.empty()) co_return text;
+      if (!text.empty()) {
+        if (memo_) entry_.reply_text += text;
+        co_return text;
+      }
       if (!done_ && next_token_ == tokens_.size() && finish_ != FinishReason::none) {
         text += out_.finish();
         if (finish_ == FinishReason::error) summary_.error = seq_->error_message();
         end(finish_ == FinishReason::cancelled && cancelled_by_caller_ ? "cancelled" : finish_reason_name(finish_));
+        if (memo_ && (finish_ == FinishReason::stop || finish_ == FinishReason::length)) {
+          entry_.reply_text += text;
+          memo_->record(std::move(entry_));
+        }
+        memo_.reset();
         if (!text.empty()) co_return text;
         co_return std::nullopt;
       }
@@ -97,6 +107,13 @@ class LocalStream : public TextStream {
         co_await shared_->wake.async_receive(asio::redirect_error(asio::use_awaitable, ec));
       }
     }
+  }
+
+  // When the reply ends by itself (end of turn or length), its tokens and text go to `memo` for
+  // the chat's next turn.
+  void remember_reply(std::shared_ptr<ReplyMemo> memo, ReplyMemo::Reply entry) {
+    memo_ = std::move(memo);
+    entry_ = std::move(entry);
   }
 
   void cancel() override {
@@ -121,6 +138,8 @@ class LocalStream : public TextStream {
   GenerationSummary summary_;
   bool done_ = false;
   bool cancelled_by_caller_ = false;
+  std::shared_ptr<ReplyMemo> memo_;  // set while the reply is being remembered
+  ReplyMemo::Reply entry_;
 };
 
 std::string model_display_name(const Model& m) {
@@ -146,52 +165,73 @@ LocalGenerator::LocalGenerator(std::shared_ptr<const Model> model, LocalGenerato
   stop_tokens_ = chat::stop_token_ids(template_, tokenizer_);
   name_ = model_display_name(*model_);
   if (options_.engine.ctx <= 0) options_.engine.ctx = std::min<int64_t>(model_->hparams().n_ctx_train, 4096);
+  memo_ = std::make_shared<ReplyMemo>(options_.reply_memo_entries);
   engine_ = std::make_unique<Engine>(model_, options_.engine);
 }
 
 LocalGenerator::~LocalGenerator() = default;
 
-Result<std::vector<int32_t>> LocalGenerator::tokenize(const GenerationInput& input) const {
-  if (input.prompt) return tokenizer_.encode(*input.prompt, /*add_special=*/true, /*parse_special=*/false);
+Result<LocalGenerator::Prompt> LocalGenerator::tokenize(const GenerationInput& input) const {
+  if (input.prompt) return Prompt{{}, tokenizer_.encode(*input.prompt, /*add_special=*/true, /*parse_special=*/false)};
   std::vector<chat::ChatMessage> msgs;
   msgs.reserve(input.messages.size());
   for (auto& m : input.messages) msgs.push_back({m.role, m.content});
   auto text = chat::render(template_, msgs);
   if (!text) return text.error();
-  return tokenizer_.encode(*text, /*add_special=*/true, /*parse_special=*/true);
+  auto tokens = tokenizer_.encode(*text, /*add_special=*/true, /*parse_special=*/true);
+  return Prompt{std::move(*text), std::move(tokens)};
 }
 
-Result<std::vector<int32_t>> LocalGenerator::prompt_tokens(const GenerationInput& input) const {
+Result<LocalGenerator::Prompt> LocalGenerator::prepare(const GenerationInput& input) const {
   if (!input.prompt && input.messages.empty())
     return make_error(ErrorCode::invalid_argument, "messages must not be empty");
   const int64_t ctx = engine_->options().ctx;
   const int64_t reserve = input.options.max_tokens ? *input.options.max_tokens : 1;
   GenerationInput work = input;
   for (;;) {
-    auto tokens = tokenize(work);
-    if (!tokens) return tokens;
-    const int64_t need = static_cast<int64_t>(tokens->size()) + reserve;
-    if (need <= ctx || !work.truncate_history || work.prompt) return tokens;
+    auto p = tokenize(work);
+    if (!p) return p;
+    const int64_t need = static_cast<int64_t>(p->tokens.size()) + reserve;
+    if (need <= ctx || !work.truncate_history || work.prompt) break;
     // Drop the oldest turn that is neither a system message nor the last message.
     auto victim = std::find_if(work.messages.begin(), work.messages.end() - 1,
                                [](const ChatTurn& t) { return t.role != "system"; });
-    if (victim == work.messages.end() - 1) return tokens;  // nothing left to drop: submit reports the limit
+    if (victim == work.messages.end() - 1) return p;  // nothing left to drop: submit reports the limit
     work.messages.erase(victim);
   }
+  auto p = tokenize(work);
+  if (!p || p->text.empty()) return p;
+  // The tokens of an earlier reply, as generated, instead of its text encoded again (when that
+  // still fits: the splice may be a few tokens longer).
+  if (auto spliced = memo_->splice(p->text, p->tokens, tokenizer_);
+      spliced && (static_cast<int64_t>(spliced->size()) + reserve <= ctx || spliced->size() <= p->tokens.size()))
+    p->tokens = std::move(*spliced);
+  return p;
+}
+
+Result<std::vector<int32_t>> LocalGenerator::prompt_tokens(const GenerationInput& input) const {
+  auto p = prepare(input);
+  if (!p) return p.error();
+  return std::move(p->tokens);
 }
 
 asio::awaitable<Result<std::unique_ptr<TextStream>>> LocalGenerator::generate(GenerationInput input) {
   if (auto ok = check_options(input.options); !ok) co_return ok.error();
-  auto tokens = prompt_tokens(input);
-  if (!tokens) co_return tokens.error();
+  auto prompt = prepare(input);
+  if (!prompt) co_return prompt.error();
   const int64_t ctx = engine_->options().ctx;
-  const int64_t room = ctx - static_cast<int64_t>(tokens->size());
+  const int64_t room = ctx - static_cast<int64_t>(prompt->tokens.size());
   int64_t max_tokens = input.options.max_tokens.value_or(options_.default_max_tokens > 0 ? options_.default_max_tokens : room);
   if (!input.options.max_tokens) max_tokens = std::min(max_tokens, room);
   if (max_tokens < 1) max_tokens = 1;  // submit() states the limit
 
   GenerationRequest req;
-  req.prompt = std::move(*tokens);
+  ReplyMemo::Reply memo_entry;
+  if (!prompt->text.empty() && options_.reply_memo_entries > 0) {
+    memo_entry.prompt_text = std::move(prompt->text);
+    memo_entry.prompt_tokens = prompt->tokens;
+  }
+  req.prompt = std::move(prompt->tokens);
   req.max_tokens = max_tokens;
   req.stop_tokens = stop_tokens_;
   auto sampler = std::make_shared<sample::Sampler>(sampling_params(input.options), tokenizer_.n_tokens());
@@ -213,8 +253,9 @@ asio::awaitable<Result<std::unique_ptr<TextStream>>> LocalGenerator::generate(Ge
   (*submitted)->set_notify([weak] {
     if (auto s = weak.lock()) s->wake.try_send(boost::system::error_code{});
   });
-  co_return std::unique_ptr<TextStream>(
-      std::make_unique<LocalStream>(*submitted, shared, sample::OutputStream(tokenizer_, std::move(stop))));
+  auto stream = std::make_unique<LocalStream>(*submitted, shared, sample::OutputStream(tokenizer_, std::move(stop)));
+  if (!memo_entry.prompt_text.empty()) stream->remember_reply(memo_, std::move(memo_entry));
+  co_return std::unique_ptr<TextStream>(std::move(stream));
 }
 
 asio::awaitable<Status> LocalGenerator::ready() { co_return ok_status(); }

@@ -12,6 +12,7 @@
 #include "llm/chat/chat_template.hpp"
 #include "llm/generator.hpp"
 #include "llm/runtime/engine.hpp"
+#include "llm/runtime/reply_memo.hpp"
 #include "llm/tokenizer/tokenizer.hpp"
 
 namespace parley::llm {
@@ -20,6 +21,7 @@ struct LocalGeneratorOptions {
   EngineOptions engine;
   std::string chat_template;       // a built-in template name to use instead of the model's own
   int64_t default_max_tokens = 0;  // 0: up to the context
+  size_t reply_memo_entries = ReplyMemo::kDefaultEntries;  // replies remembered for the next turn (0: off)
 };
 
 class LocalGenerator : public Generator {
@@ -33,9 +35,11 @@ class LocalGenerator : public Generator {
   boost::asio::awaitable<Status> ready() override;
   std::string model_name() const override { return name_; }
 
-  // Renders and tokenizes what generate() would submit (after history truncation); errors as
-  // generate(). Exposed for lm-api's prompt accounting and for tests.
+  // Renders and tokenizes what generate() would submit (after history truncation, with the tokens
+  // of a remembered earlier reply spliced in); errors as generate(). Exposed for lm-api's prompt
+  // accounting and for tests.
   Result<std::vector<int32_t>> prompt_tokens(const GenerationInput& input) const;
+  const ReplyMemo& reply_memo() const { return *memo_; }
 
   Engine& engine() { return *engine_; }
   const tokenizer::Tokenizer& tokenizer() const { return tokenizer_; }
@@ -43,7 +47,12 @@ class LocalGenerator : public Generator {
   int64_t context_length() const { return engine_->options().ctx; }
 
  private:
-  Result<std::vector<int32_t>> tokenize(const GenerationInput& input) const;
+  struct Prompt {
+    std::string text;  // the rendered chat (empty for a raw prompt)
+    std::vector<int32_t> tokens;
+  };
+  Result<Prompt> tokenize(const GenerationInput& input) const;
+  Result<Prompt> prepare(const GenerationInput& input) const;
 
   std::shared_ptr<const Model> model_;
   LocalGeneratorOptions options_;
@@ -51,6 +60,7 @@ class LocalGenerator : public Generator {
   chat::ChatTemplate template_;
   std::vector<int32_t> stop_tokens_;
   std::string name_;
+  std::shared_ptr<ReplyMemo> memo_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -137,5 +137,33 @@ TEST(LocalGenerator, TruncatesOldTurnsToFitButKeepsSystemAndLastMessage) {
   EXPECT_TRUE(run(stories(), in).error);
 }
 
+// The second turn of a chat starts after the whole first turn, the reply included: the tokens the
+// model generated are reused, not the reply's text encoded again (lm-api's 5th-turn TTFT).
+TEST(LocalGenerator, NextTurnReusesTheCachedReply) {
+  GenerationInput in;
+  in.options.max_tokens = 12;
+  in.options.temperature = 0;
+  in.messages.push_back({"user", "Once upon a time there was a little girl."});
+  auto first = run(stories(), in);
+  ASSERT_FALSE(first.error) << first.error->message;
+  ASSERT_FALSE(first.text.empty());
+  EXPECT_EQ(first.summary.finish_reason, "length");
+  EXPECT_GE(stories().reply_memo().entries(), 1u);
+
+  in.messages.push_back({"assistant", first.text});
+  in.messages.push_back({"user", "The end."});
+  auto second = run(stories(), in);
+  ASSERT_FALSE(second.error) << second.error->message;
+  // Everything evaluated in turn 1 is reused: its prompt and all but the last generated token
+  // (sampled, never evaluated, as the generation stopped at max_tokens).
+  EXPECT_GE(second.summary.cached_tokens, first.summary.prompt_tokens + first.summary.completion_tokens - 1)
+      << "turn 1: " << first.summary.prompt_tokens << " + " << first.summary.completion_tokens;
+  // The same conversation with an edited reply gets no splice, and still works.
+  in.messages[1].content = "Well, " + first.text;
+  auto edited = run(stories(), in);
+  ASSERT_FALSE(edited.error);
+  EXPECT_LT(edited.summary.cached_tokens, first.summary.prompt_tokens + first.summary.completion_tokens - 1);
+}
+
 }  // namespace
 }  // namespace parley::llm
