@@ -2,7 +2,9 @@
 # lm-api benchmark (issue 4): aggregate generated tokens/s and time to first token (mean, p50, p99)
 # at 1, 4, 8 and 16 concurrent streams, 200-token prompts, 128 generated tokens each, on a synth
 # model of the qwen2.5-0.5b shape in q5_k_m, lm-api with --threads 2 --slots 8 --ctx 8192; then
-#   - 4 concurrent multi-turn chats against an lm-api with --ctx 1024 (must not fail), and
+#   - 4 concurrent multi-turn chats against an lm-api with --ctx 1024 (must not fail; the chats
+#     outgrow the context by turn 4, and like Parley's UI the client asks lm-api to drop the oldest
+#     turns with truncate_history: a client that sends more than fits gets a 400 stating the limit), and
 #   - one 5-turn chat (TTFT per turn: turn 5 should be within 1.5x of turn 1, prefix reuse).
 # The driver is `parley loadtest --scenario lm`; each case's JSON is kept in $OUT.
 #
@@ -73,9 +75,9 @@ if [ "${SKIP_EXTRA:-0}" != 1 ]; then
     --max-tokens 128 --json "$out/multiturn.json" --quiet --drain 600s | tail -n 12
   stop_api
   start_api 1024
-  echo "== --ctx 1024: 4 concurrent chats, 5 turns each (histories outgrow the context)"
+  echo "== --ctx 1024: 4 concurrent chats, 5 turns each (histories outgrow the context; truncate_history as the UI sends)"
   "$parley" loadtest --url "$url" --scenario lm --users 4 --turns 5 --duration "$duration" --prompt-tokens 200 \
-    --max-tokens 128 --json "$out/ctx1024.json" --quiet --drain 600s | tail -n 14
+    --max-tokens 128 --truncate-history --json "$out/ctx1024.json" --quiet --drain 600s | tail -n 14
 fi
 stop_api
 

@@ -179,6 +179,27 @@ TEST(LoadtestLive, LmMultiTurnReportsTtftPerTurn) {
   EXPECT_EQ(s.generation->ttft_by_turn.rbegin()->first, 3);
 }
 
+// Chats that outgrow a small context: without truncate_history lm-api answers 400 (the limit
+// stated); with it, as Parley's UI sends it, every turn is served (issue 4: --ctx 1024, 4 chats).
+TEST(LoadtestLive, LmChatsOutgrowingTheContextAreServedWithTruncateHistory) {
+  LiveService lm("lm-api", {"--model", kModel, "--threads", "1", "--ctx", "256", "--slots", "4"});
+  LoadOptions o = quick(lm.url(), "lm", 2, 5);
+  o.prompt_tokens = 40;
+  o.max_tokens = 40;
+  o.turns = 6;
+  o.truncate_history = true;
+  Summary s = LoadRun(o).run(nullptr);
+  EXPECT_GT(s.overall.ok, 4u);
+  EXPECT_EQ(s.overall.ok, s.overall.requests);
+  EXPECT_EQ(s.overall.statuses.count(400), 0u);
+  ASSERT_TRUE(s.generation.has_value());
+  EXPECT_GE(s.generation->ttft_by_turn.size(), 4u);  // turns past the context were served
+
+  o.truncate_history = false;
+  Summary plain = LoadRun(o).run(nullptr);
+  EXPECT_GT(plain.overall.statuses.count(400), 0u) << "the histories were meant to outgrow --ctx 256";
+}
+
 TEST(LoadtestLive, ChatScenarioThroughTheUiAgreesWithItsMetrics) {
   // The per-session reply rate limit off: this measures the service, not the limiter (each
   // simulated user sends far more than a person would).

@@ -94,6 +94,7 @@ asio::awaitable<void> run_lm_user(RunContext& ctx, int /*user*/, std::mt19937_64
       if (chat) {
         messages.push_back(json::object{{"role", "user"}, {"content", prompt}});
         body["messages"] = messages;
+        if (o.truncate_history) body["truncate_history"] = true;
       } else {
         body["prompt"] = prompt;
       }

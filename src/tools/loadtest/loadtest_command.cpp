@@ -98,6 +98,9 @@ void register_loadtest_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--endpoint", o.endpoint,
                   "lm: completions | chat (default: completions, chat when --turns > 1)")
       ->check(CLI::IsMember({"completions", "chat"}));
+  cmd->add_flag("--truncate-history", o.truncate_history,
+                "lm chat: send truncate_history (Parley's extension: the server drops the oldest turns that "
+                "do not fit its context, as Parley's UI asks it to)");
   cmd->add_option("--ttft-slo", args->ttft_slo, "Objective for time to first token (goodput)");
   cmd->add_option("--latency-slo", args->latency_slo, "Objective for the whole request (goodput)");
   cmd->add_option("--timeout", args->timeout, "Per request: waiting for the head, and for each body read")

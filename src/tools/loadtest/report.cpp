@@ -118,6 +118,7 @@ std::string summary_json(const LoadOptions& o, const Summary& s, const RunExtras
                                  {"ramp_s", o.ramp_s},
                                  {"think_s", o.think_s},
                                  {"turns", o.turns},
+                                 {"truncate_history", o.truncate_history},
                                  {"prompt_tokens", o.prompt_tokens},
                                  {"max_tokens", o.max_tokens},
                                  {"seed", o.seed},

@@ -39,6 +39,7 @@ struct LoadOptions {
   std::string token;        // Bearer token for db and lm
   std::string model;        // lm: "model" field ("" = ask /v1/models)
   std::string endpoint;     // lm: "completions" or "chat" ("" = completions for 1 turn, chat otherwise)
+  bool truncate_history = false;  // lm chat: ask the server to drop the oldest turns that do not fit (as Parley's UI does)
   Slo slo;
   double timeout_s = 120;  // per request: response head, and each body read
   double drain_s = 30;     // after the duration: how long running requests may finish
