@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "llm/model/ops.hpp"
+#include "llm/model/tiled_attention.hpp"
 #include "llm/quant/kernels.hpp"
 
 namespace parley::llm {
@@ -15,6 +16,12 @@ namespace {
 // Below this many tokens the activations are quantized on the calling thread (cheaper than a
 // parallel region).
 constexpr int64_t kSerialQuantizeTokens = 4;
+
+// Attention tiles: up to kTileTokens consecutive tokens of one sequence (x group query heads: 112
+// rows for qwen2.5, 128 for tinyllama) share one pass over the cache; runs shorter than kMinTileRun
+// take the per-token path.
+constexpr int64_t kTileTokens = 16;
+constexpr int64_t kMinTileRun = 2;
 
 void add_bias(float* y, const Weight& b, int64_t n_tokens) {
   if (!b) return;
@@ -43,6 +50,8 @@ Forward::Forward(std::shared_ptr<const Model> model, ThreadPool& pool)
     inv_freq_[i] = static_cast<float>(f);
   }
   scores_.resize(pool_.size());
+  tile_scratch_.resize(pool_.size());
+  tile_blocks_.resize(pool_.size());
 }
 
 void Forward::ensure_scratch(int64_t n, int64_t max_pos) {
@@ -137,22 +146,55 @@ void Forward::attention(std::span<const BatchToken> batch, std::span<const SeqBl
                         const KvCache& kv, int64_t layer) {
   const HParams& hp = model_->hparams();
   const int64_t n = static_cast<int64_t>(batch.size());
-  const int64_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
+  const int64_t hd = hp.head_dim, group = hp.n_head / hp.n_head_kv, kvd = hp.kv_dim();
   const int B = kv.block_tokens();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const ops::AttentionKernels& kern = ops::attention_kernels();
-  const int64_t items = n * hp.n_head_kv;
+  const ops::TiledAttention* tiled = ops::tiled_attention();
 
-  // One chunk per (token, kv head); scores_ is per thread.
-  pool_.run_chunks(items, [&](int64_t item, int thread) {
-    float* scores = scores_[thread].data();
-    const int64_t t = item / hp.n_head_kv, h = item % hp.n_head_kv;
+  // Work items: a tile of up to kTileTokens consecutive tokens of one sequence per KV head, or one
+  // token per KV head (decoding tokens, or everything when there is no tiled kernel). Largest first,
+  // so that the last items the threads claim are short.
+  attn_items_.clear();
+  for (int64_t t = 0; t < n;) {
+    int64_t e = t + 1;
+    while (e < n && batch[e].seq == batch[t].seq && batch[e].pos == batch[e - 1].pos + 1) ++e;
+    const bool tile = tiled && e - t >= kMinTileRun;
+    for (int64_t t0 = t; t0 < e; t0 += tile ? kTileTokens : 1) {
+      const int64_t n_q = tile ? std::min<int64_t>(kTileTokens, e - t0) : 0;
+      const int64_t cost = std::max<int64_t>(n_q, 1) * group * (batch[t0 + std::max<int64_t>(n_q, 1) - 1].pos + 1);
+      for (int64_t h = 0; h < hp.n_head_kv; ++h) attn_items_.push_back({t0, n_q, h, cost});
+    }
+    t = e;
+  }
+  std::stable_sort(attn_items_.begin(), attn_items_.end(),
+                   [](const AttnItem& a, const AttnItem& b) { return a.cost > b.cost; });
+
+  pool_.run_chunks(static_cast<int64_t>(attn_items_.size()), [&](int64_t i, int thread) {
+    const AttnItem& item = attn_items_[i];
+    const int64_t t = item.t0, h = item.head;
     const BatchToken& bt = batch[t];
     const SeqBlocks& sb = *seqs[bt.seq];
-    const int64_t n_pos = bt.pos + 1;
-    const float* q = q_.data() + t * hp.q_dim() + h * group * hd;  // [group, hd]
+    const float* q = q_.data() + t * hp.q_dim() + h * group * hd;  // [group, hd] per token
     float* out = attn_.data() + t * hp.q_dim() + h * group * hd;
-    const int64_t kvd = hp.kv_dim();
+
+    if (item.n_q > 0) {
+      // Tiled: this head's K and V block pointers for slots [0, last position].
+      const int64_t n_blocks = (batch[t + item.n_q - 1].pos + B) / B;
+      std::vector<const uint16_t*>& ptrs = tile_blocks_[thread];
+      ptrs.resize(2 * n_blocks);
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        ptrs[b] = kv.k(sb.blocks[b], layer, 0) + h * hd;
+        ptrs[n_blocks + b] = kv.v(sb.blocks[b], layer, 0) + h * hd;
+      }
+      const ops::KvHeadView view{ptrs.data(), ptrs.data() + n_blocks, B, kvd};
+      const ops::QueryTile qt{q, hp.q_dim(), out, hp.q_dim(), item.n_q, bt.pos, group, hd, scale};
+      tiled->run(qt, view, grow(tile_scratch_[thread], tiled->scratch_floats(kTileTokens, group, hd)));
+      return;
+    }
+
+    float* scores = scores_[thread].data();
+    const int64_t n_pos = bt.pos + 1;
     // scores[g * n_pos + j] = q_g . k_j * scale, one cache block (B consecutive slots) at a time
     for (int64_t j0 = 0; j0 < n_pos; j0 += B) {
       const int32_t blk = sb.blocks[j0 / B];

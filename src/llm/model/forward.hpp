@@ -5,6 +5,10 @@
 // for the whole batch. K/V of each token are written to the shared KvCache at its position in its
 // sequence, and each token attends to positions [0, pos] of its own sequence.
 //
+// Attention: a run of consecutive tokens of one sequence (a prompt chunk) is cut into tiles of up to
+// kTileTokens tokens, each evaluated per KV head by the tiled kernel (tiled_attention.hpp: the cache
+// is read once per tile); single tokens (decoding) read their sequence's cache once per token.
+//
 // Threading: the caller (the scheduler thread) owns the ThreadPool; each matrix product and the
 // attention are split over its threads.
 #pragma once
@@ -34,7 +38,8 @@ class Forward {
   // Evaluates `batch`. seqs[t.seq] must already own the blocks covering t.pos (the caller
   // allocates); eval writes K/V there. Writes one row of n_vocab logits per token with
   // logits=true, in batch order, to `logits` ([n_logits, n_vocab]).
-  // Cost: reads every weight once; attention reads each sequence's cache once per token.
+  // Cost: reads every weight once; attention reads each sequence's cache once per decoding token
+  // and once per tile of a prompt chunk.
   void eval(std::span<const BatchToken> batch, std::span<const SeqBlocks* const> seqs, KvCache& kv,
             float* logits);
 
@@ -53,7 +58,17 @@ class Forward {
   // Scratch, grown on demand: activations are [n_tokens, dim] row-major.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, out_rows_;
   std::vector<uint8_t> act_q_;
-  std::vector<std::vector<float>> scores_;  // per thread [max_pos + 1]
+  std::vector<std::vector<float>> scores_;  // per thread [group * (max_pos + 1)]
+  // Tiled attention: per thread scratch and block-pointer tables, and this call's work items.
+  struct AttnItem {
+    int64_t t0;    // first batch token
+    int64_t n_q;   // tokens (0: a single token on the per-token path)
+    int64_t head;  // KV head
+    int64_t cost;  // query rows x visible slots, for largest-first ordering
+  };
+  std::vector<std::vector<float>> tile_scratch_;
+  std::vector<std::vector<const uint16_t*>> tile_blocks_;  // per thread [2 * n_blocks]: K then V
+  std::vector<AttnItem> attn_items_;
 };
 
 }  // namespace parley::llm

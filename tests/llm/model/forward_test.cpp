@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "llm/model/forward.hpp"
 #include "llm/model/tiny_model.hpp"
@@ -19,6 +20,8 @@ double rel_error(const float* a, const float* b, int64_t n) {
     num += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
     den += static_cast<double>(b[i]) * b[i];
   }
+  // NaN or inf anywhere is the largest error (std::max(worst, NaN) would keep worst).
+  if (!std::isfinite(num) || !std::isfinite(den)) return std::numeric_limits<double>::infinity();
   return std::sqrt(num / std::max(den, 1e-30));
 }
 
