@@ -9,6 +9,12 @@
 
 #include <libpq-fe.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "store/postgres/pg_chat_store.hpp"
 #include "support/async_runner.hpp"
 #include "support/postgres_server.hpp"
@@ -166,6 +172,73 @@ TEST(PostgresStore, VersionSeesAppendsCommittedOutOfNumberOrder) {
   ASSERT_EQ((*after)->messages.size(), 3u);
   EXPECT_EQ((*after)->messages[1].content, "slow");  // ordered by number: it was taken first
   EXPECT_EQ((*after)->messages[2].content, "fast");
+}
+
+// Concurrent "has it changed?" checks share queries (pg_version_batch.hpp) and each still gets the
+// answer for its own chat and owner: unchanged, changed (with the chat), another owner's or an
+// unknown chat (not found); a check asked after a write sees it.
+TEST(PostgresStore, ConcurrentVersionChecksShareQueriesAndStayExact) {
+  std::string url = shared_postgres().create_database("version_batch");
+  migrate_postgres(url);
+  AsyncRunner rt(2);
+  PostgresChatStore store(rt.executor(), {.conninfo = url, .pool_size = 4});
+  std::vector<ChatWithMessages> chats;
+  for (int i = 0; i < 8; ++i) {
+    auto c = rt.run(store.create_chat("me", {.title = "c" + std::to_string(i)}));
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(rt.run(store.append_message("me", c->id, {Role::user, "hello " + std::to_string(i)})).ok());
+    auto full = rt.run(store.get_chat("me", c->id));
+    ASSERT_TRUE(full.ok());
+    chats.push_back(*full);
+  }
+  ASSERT_TRUE(rt.run(store.append_message("me", chats[3].chat.id, {Role::assistant, "changed"})).ok());
+
+  const int kRounds = 25;
+  std::atomic<int> unchanged{0}, changed{0}, not_found{0}, wrong{0};
+  auto check = [&](int i) -> boost::asio::awaitable<void> {
+    const ChatWithMessages& c = chats[static_cast<size_t>(i % 8)];
+    const int kind = i % 5;
+    std::string owner = kind == 4 ? "someone else" : "me";
+    std::string id = kind == 3 ? "chat_" + std::string(32, 'f') : c.chat.id;
+    auto r = co_await store.get_chat_if_changed(owner, id, c.version);
+    if (kind == 3 || kind == 4) {
+      if (!r.ok() && r.error().code == ErrorCode::not_found) ++not_found; else ++wrong;
+    } else if (i % 8 == 3) {
+      if (r.ok() && r->has_value() && (*r)->messages.size() == 2) ++changed; else ++wrong;
+    } else {
+      if (r.ok() && !r->has_value()) ++unchanged; else ++wrong;
+    }
+  };
+  auto before = store.version_checks();
+  rt.run([&]() -> boost::asio::awaitable<Result<Unit>> {
+    std::vector<std::shared_ptr<std::atomic<bool>>> done;
+    auto ex = co_await boost::asio::this_coro::executor;
+    std::atomic<int> left{8 * kRounds};
+    for (int i = 0; i < 8 * kRounds; ++i)
+      boost::asio::co_spawn(ex, [&, i]() -> boost::asio::awaitable<void> { co_await check(i); --left; },
+                            boost::asio::detached);
+    boost::asio::steady_timer t(ex);
+    while (left > 0) {
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(boost::asio::use_awaitable);
+    }
+    co_return Unit{};
+  }());
+  auto after = store.version_checks();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(not_found.load(), 2 * 8 * kRounds / 5);
+  EXPECT_GT(changed.load(), 0);
+  EXPECT_EQ(unchanged.load() + changed.load(), 3 * 8 * kRounds / 5);
+  // Every check was answered by the batcher, with fewer queries than checks.
+  EXPECT_EQ(after.second - before.second, 8 * kRounds);
+  EXPECT_LT(after.first - before.first, after.second - before.second);
+
+  // A check asked after a write sees it.
+  ASSERT_TRUE(rt.run(store.append_message("me", chats[0].chat.id, {Role::assistant, "new"})).ok());
+  auto seen = rt.run(store.get_chat_if_changed("me", chats[0].chat.id, chats[0].version));
+  ASSERT_TRUE(seen.ok());
+  ASSERT_TRUE(seen->has_value());
+  EXPECT_EQ((*seen)->messages.back().content, "new");
 }
 
 TEST(PostgresStore, MigratesAVersion1DatabaseKeepingItsChats) {

@@ -8,6 +8,7 @@
 
 #include "store/ids.hpp"
 #include "store/postgres/pg_pool.hpp"
+#include "store/postgres/pg_version_batch.hpp"
 #include "store/postgres/pg_statements.hpp"
 #include "store/validation.hpp"
 
@@ -102,11 +103,29 @@ PostgresChatStore::PostgresChatStore(asio::any_io_executor executor, PostgresOpt
     : ChatStore(options.limits),
       options_(std::move(options)),
       pool_(std::make_unique<PgPool>(executor, options_.conninfo, options_.pool_size, chat_store_statements(),
-                                     options_.connect_timeout)) {}
+                                     options_.connect_timeout)) {
+  auto query = [this](std::string ids) -> asio::awaitable<Result<VersionBatcher::Versions>> {
+    auto job = [&](PgConnection& conn) -> Async<VersionBatcher::Versions> {
+      PgParams p;
+      p.text(ids);
+      PgResult r = co_await conn.query(kChatVersions, p);
+      VersionBatcher::Versions out;
+      out.reserve(static_cast<size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = {r.text(i, 1), r.int64(i, 2)};
+      co_return out;
+    };
+    co_return co_await with_connection<VersionBatcher::Versions>(job);
+  };
+  versions_ = std::make_shared<VersionBatcher>(executor, std::move(query));
+}
 
 PostgresChatStore::~PostgresChatStore() = default;
 
 int64_t PostgresChatStore::connects() const { return pool_->connects(); }
+
+std::pair<int64_t, int64_t> PostgresChatStore::version_checks() const {
+  return {versions_->queries(), versions_->checks()};
+}
 
 // Runs fn(PgConnection&) -> awaitable<Result<R>> with a pooled connection and turns database
 // trouble into values: unreachable/broken -> unavailable, unique violation -> conflict, foreign
@@ -224,15 +243,18 @@ ChatStore::Async<std::optional<ChatWithMessages>> PostgresChatStore::do_get_chat
   auto job = [&](PgConnection& conn) -> Async<Out> {
     PgParams p;
     p.text(chat_id).text(owner);
-    if (known_version > 0) {
-      PgResult v = co_await conn.query(kChatVersion, p);
-      if (v.rows() == 0) co_return not_found_chat();
-      if (v.int64(0, 0) == known_version) co_return Out();
-    }
     Out out = read_chat_with_messages(co_await conn.query(kGetChat, p));
     if (!out) co_return not_found_chat();
     co_return out;
   };
+  if (known_version > 0) {
+    // Batched with the checks of concurrent requests (pg_version_batch.hpp).
+    if (!is_valid_chat_id(chat_id)) co_return not_found_chat();
+    auto v = co_await versions_->version(chat_id, owner);
+    if (!v) co_return v.error();
+    if (!*v) co_return not_found_chat();
+    if (**v == known_version) co_return Out();
+  }
   co_return co_await with_connection<Out>(job);
 }
 

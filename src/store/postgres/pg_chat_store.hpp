@@ -17,6 +17,7 @@
 namespace parley::store::postgres {
 
 class PgPool;
+class VersionBatcher;
 
 struct PostgresOptions {
   std::string conninfo;  // "postgres://user:pw@host:port/db" or "host=... port=..." (libpq syntax)
@@ -41,6 +42,8 @@ class PostgresChatStore final : public ChatStore {
 
   Async<Unit> check_ready() override;
   int64_t connects() const;  // connections opened so far (tests of reconnection)
+  // Version checks of get_chat_if_changed: batch queries run, checks answered (tests).
+  std::pair<int64_t, int64_t> version_checks() const;
 
  protected:
   Async<Chat> do_create_chat(const std::string& owner, NewChat chat) override;
@@ -62,6 +65,7 @@ class PostgresChatStore final : public ChatStore {
 
   PostgresOptions options_;
   std::unique_ptr<PgPool> pool_;
+  std::shared_ptr<VersionBatcher> versions_;
 };
 
 }  // namespace parley::store::postgres

@@ -46,6 +46,10 @@ const PreparedStatement kStatements[] = {
      "SELECT c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) FROM chats c "
      "WHERE c.id = $1 AND c.owner = $2",
      {kText, kText}},
+    {kChatVersions,
+     "SELECT c.id, c.owner, c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) "
+     "FROM chats c WHERE c.id = ANY(string_to_array($1, ','))",
+     {kText}},
     {kUpdateChat,
      "UPDATE chats SET title = COALESCE($3, title), system_prompt = COALESCE($4, system_prompt), "
      "settings = COALESCE($5, settings), updated_at = GREATEST(updated_at, $6), version = version + 1 "
