@@ -6,8 +6,9 @@
 // sequence, and each token attends to positions [0, pos] of its own sequence.
 //
 // Attention: a run of consecutive tokens of one sequence (a prompt chunk) is cut into tiles of up to
-// kTileTokens tokens, each evaluated per KV head by the tiled kernel (tiled_attention.hpp: the cache
-// is read once per tile); single tokens (decoding) read their sequence's cache once per token.
+// 16 tokens, each evaluated per KV head by the tiled kernel (tiled_attention.hpp: the cache is read
+// once per tile); a decoding token is a tile of one. Without a tiled kernel for the instruction set
+// (scalar), every token reads its sequence's cache on its own (the per-token path).
 //
 // Threading: the caller (the scheduler thread) owns the ThreadPool; each matrix product and the
 // attention are split over its threads.
@@ -62,7 +63,7 @@ class Forward {
   // Tiled attention: per thread scratch and block-pointer tables, and this call's work items.
   struct AttnItem {
     int64_t t0;    // first batch token
-    int64_t n_q;   // tokens (0: a single token on the per-token path)
+    int64_t n_q;   // tokens of the tile (0: one token on the per-token path)
     int64_t head;  // KV head
     int64_t cost;  // query rows x visible slots, for largest-first ordering
   };

@@ -56,7 +56,15 @@ const TiledAttention& tiled_attention_scalar() { return kScalar; }
 const TiledAttention* tiled_attention() {
   // Follows the quant kernels' instruction-set choice (PARLEY_ISA, quant::set_isa). The scalar
   // reference reads the cache once per row, as the per-token path does, so it is no faster.
-  return quant::active_isa() == quant::Isa::Avx512 ? tiled_attention_avx512() : nullptr;
+  switch (quant::active_isa()) {
+    case quant::Isa::Avx512:
+      if (const TiledAttention* k = tiled_attention_avx512()) return k;
+      return tiled_attention_avx2();
+    case quant::Isa::Avx2:
+      return tiled_attention_avx2();
+    default:
+      return nullptr;
+  }
 }
 
 }  // namespace parley::llm::ops

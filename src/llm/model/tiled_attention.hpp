@@ -48,9 +48,11 @@ struct TiledAttention {
 };
 
 const TiledAttention& tiled_attention_scalar();  // the reference: one row at a time, std::exp
+const TiledAttention* tiled_attention_avx2();    // nullptr when the CPU lacks AVX2/FMA/F16C
 const TiledAttention* tiled_attention_avx512();  // nullptr when the CPU lacks AVX-512F
-// The kernel for the active instruction set (quant::active_isa()), or nullptr when there is none
-// faster than the per-token path (then Forward keeps the per-token path for every token).
+// The kernel for the active instruction set (quant::active_isa()), or nullptr for the scalar one
+// (the scalar reference is no faster than the per-token path, which Forward then keeps for every
+// token).
 const TiledAttention* tiled_attention();
 
 }  // namespace parley::llm::ops

@@ -1,0 +1,174 @@
+// AVX2 (+FMA, F16C) version of the tiled attention kernel: the AVX-512 kernel's layout
+// (tiled_attention_avx512.cpp) with 8 rows per vector and runs of <= 8 cache slots, so that the 8
+// score accumulators, the query vector and the broadcasts fit the 16 ymm registers.
+//   qt  [n_rv][hd][8]   queries transposed (times scale)      acc [n_rv][hd][8]   accumulators
+//   kf, vf [8][hd]      the current run of slots in f32, converted once per tile
+// Per row and visible slot: 2 * hd multiply-adds, no horizontal sums.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "llm/model/ops_avx2.hpp"
+#include "llm/model/tiled_attention.hpp"
+#include "llm/quant/fp16.hpp"
+
+namespace parley::llm::ops {
+namespace {
+
+constexpr int64_t kLanes = 8;
+
+struct Layout {
+  int64_t rows, n_rv;
+  int64_t qt, acc, kf, vf, m, l, pos, total;  // offsets in floats
+};
+
+Layout layout(int64_t n_q, int64_t group, int64_t hd) {
+  Layout L{};
+  L.rows = n_q * group;
+  L.n_rv = (L.rows + kLanes - 1) / kLanes;
+  const int64_t per_rv = hd * kLanes;
+  L.qt = 0;
+  L.acc = L.qt + L.n_rv * per_rv;
+  L.kf = L.acc + L.n_rv * per_rv;
+  L.vf = L.kf + kLanes * hd;
+  L.m = L.vf + kLanes * hd;
+  L.l = L.m + L.n_rv * kLanes;
+  L.pos = L.l + L.n_rv * kLanes;  // int32 per lane
+  L.total = L.pos + L.n_rv * kLanes;
+  return L;
+}
+
+int64_t scratch_floats_avx2(int64_t n_q, int64_t group, int64_t hd) { return layout(n_q, group, hd).total; }
+
+// dst[j * hd + i] = f32 of slot j's hd values, j < n; rows n..7 are zeroed (they meet P = 0).
+void convert_run(const uint16_t* src, int64_t stride, int64_t n, int64_t hd, float* dst) {
+  for (int64_t j = 0; j < n; ++j) {
+    const uint16_t* s = src + j * stride;
+    float* d = dst + j * hd;
+    int64_t i = 0;
+    for (; i + 8 <= hd; i += 8)
+      _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+    for (; i < hd; ++i) d[i] = quant::fp16_to_fp32(s[i]);
+  }
+  if (n < kLanes) std::memset(dst + n * hd, 0, sizeof(float) * (kLanes - n) * hd);
+}
+
+// One row vector against the converted run of n slots starting at slot s0.
+void rv_step(const float* qt, float* acc, const float* kf, const float* vf, float* m_io, float* l_io,
+             __m256i pos, int64_t s0, int64_t n, int64_t hd) {
+  __m256 s[kLanes];
+  for (auto& x : s) x = _mm256_setzero_ps();
+  for (int64_t d = 0; d < hd; ++d) {
+    const __m256 q = _mm256_loadu_ps(qt + d * kLanes);
+    for (int64_t j = 0; j < kLanes; ++j) s[j] = _mm256_fmadd_ps(q, _mm256_broadcast_ss(kf + j * hd + d), s[j]);
+  }
+  // Visibility: lane sees slot s0 + j when its position > s0 + j - 1 (and j < n).
+  const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 vis[kLanes];
+  __m256 mx = neg_inf;
+  for (int64_t j = 0; j < kLanes; ++j) {
+    vis[j] = j < n ? _mm256_castsi256_ps(_mm256_cmpgt_epi32(pos, _mm256_set1_epi32(static_cast<int>(s0 + j - 1))))
+                   : _mm256_setzero_ps();
+    mx = _mm256_max_ps(mx, _mm256_blendv_ps(neg_inf, s[j], vis[j]));
+  }
+  const __m256 m_old = _mm256_loadu_ps(m_io);
+  const __m256 m_new = _mm256_max_ps(m_old, mx);
+  // m_old = -inf only before the first run, where acc and l are 0: alpha is then e^-87.3, harmless.
+  const __m256 alpha = exp_avx2(_mm256_sub_ps(m_old, m_new));
+  __m256 lsum = _mm256_setzero_ps();
+  for (int64_t j = 0; j < kLanes; ++j) {
+    s[j] = _mm256_and_ps(vis[j], exp_avx2(_mm256_sub_ps(s[j], m_new)));
+    lsum = _mm256_add_ps(lsum, s[j]);
+  }
+  _mm256_storeu_ps(m_io, m_new);
+  _mm256_storeu_ps(l_io, _mm256_fmadd_ps(_mm256_loadu_ps(l_io), alpha, lsum));
+  // acc[d] = acc[d] * alpha + sum_j P_j * v_j[d]: 4 dimensions at a time (4 independent chains).
+  int64_t d = 0;
+  for (; d + 4 <= hd; d += 4) {
+    __m256 a[4];
+    for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + (d + i) * kLanes), alpha);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d + i), a[i]);
+    for (int64_t i = 0; i < 4; ++i) _mm256_storeu_ps(acc + (d + i) * kLanes, a[i]);
+  }
+  for (; d < hd; ++d) {
+    __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d * kLanes), alpha);
+    for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d), a);
+    _mm256_storeu_ps(acc + d * kLanes, a);
+  }
+}
+
+void run_avx2(const QueryTile& tile, const KvHeadView& kv, float* scratch) {
+  const int64_t hd = tile.hd, group = tile.group, B = kv.block_tokens;
+  const Layout L = layout(tile.n_q, group, hd);
+  float* qt = scratch + L.qt;
+  float* acc = scratch + L.acc;
+  float* kf = scratch + L.kf;
+  float* vf = scratch + L.vf;
+  float* m = scratch + L.m;
+  float* l = scratch + L.l;
+  int32_t pos_lane[kLanes];
+
+  // Set-up: transposed scaled queries, zero accumulators, lane positions. Lanes past the last row
+  // get zero queries and the last row's position (so every lane sees slot 0), and are not written.
+  const int64_t last_pos = tile.pos0 + tile.n_q - 1;
+  for (int64_t rv = 0; rv < L.n_rv; ++rv) {
+    for (int64_t lane = 0; lane < kLanes; ++lane) {
+      const int64_t r = rv * kLanes + lane;
+      float* col = qt + rv * hd * kLanes + lane;
+      if (r < L.rows) {
+        const float* q = tile.q + (r / group) * tile.q_stride + (r % group) * hd;
+        for (int64_t d = 0; d < hd; ++d) col[d * kLanes] = q[d] * tile.scale;
+        pos_lane[lane] = static_cast<int32_t>(tile.pos0 + r / group);
+      } else {
+        for (int64_t d = 0; d < hd; ++d) col[d * kLanes] = 0.0f;
+        pos_lane[lane] = static_cast<int32_t>(last_pos);
+      }
+    }
+    std::memcpy(scratch + L.pos + rv * kLanes, pos_lane, sizeof(pos_lane));
+    std::fill(m + rv * kLanes, m + (rv + 1) * kLanes, -std::numeric_limits<float>::infinity());
+    std::fill(l + rv * kLanes, l + (rv + 1) * kLanes, 0.0f);
+  }
+  std::fill(acc, acc + L.n_rv * hd * kLanes, 0.0f);
+
+  // Walk the visible slots [0, last_pos] in runs of <= 8 that stay inside one cache block.
+  const int64_t n_slots = last_pos + 1;
+  for (int64_t s0 = 0; s0 < n_slots;) {
+    const int64_t blk = s0 / B, off = s0 % B;
+    const int64_t n = std::min({kLanes, B - off, n_slots - s0});
+    convert_run(kv.k[blk] + off * kv.stride, kv.stride, n, hd, kf);
+    convert_run(kv.v[blk] + off * kv.stride, kv.stride, n, hd, vf);
+    for (int64_t rv = 0; rv < L.n_rv; ++rv) {
+      int32_t top;  // the vector's last lane has its largest position
+      std::memcpy(&top, scratch + L.pos + rv * kLanes + kLanes - 1, sizeof(top));
+      if (top < s0) continue;  // sees none of these slots: nothing changes
+      const __m256i pos = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scratch + L.pos + rv * kLanes));
+      rv_step(qt + rv * hd * kLanes, acc + rv * hd * kLanes, kf, vf, m + rv * kLanes, l + rv * kLanes, pos, s0,
+              n, hd);
+    }
+    s0 += n;
+  }
+
+  // out_row[d] = acc[d][lane] / l[lane]
+  for (int64_t r = 0; r < L.rows; ++r) {
+    const int64_t rv = r / kLanes, lane = r % kLanes;
+    const float inv = 1.0f / l[rv * kLanes + lane];
+    const float* col = acc + rv * hd * kLanes + lane;
+    float* out = tile.out + (r / group) * tile.out_stride + (r % group) * hd;
+    for (int64_t d = 0; d < hd; ++d) out[d] = col[d * kLanes] * inv;
+  }
+}
+
+constexpr TiledAttention kAvx2{scratch_floats_avx2, run_avx2};
+
+}  // namespace
+
+const TiledAttention* tiled_attention_avx2() {
+  static const bool ok =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  return ok ? &kAvx2 : nullptr;
+}
+
+}  // namespace parley::llm::ops
