@@ -35,19 +35,28 @@ struct Run {
   }
 };
 
+struct PromptTiming {
+  double tokens_per_s = 0;
+  double last_chunk_s = 0;  // seconds of the last chunk, evaluated after the earlier ones are cached
+};
+
 // Tokens/s of evaluating an n-token prompt in chunks.
-double prompt_speed(llm::Forward& fwd, const llm::HParams& hp, int64_t n, int64_t chunk, std::mt19937& rng) {
+PromptTiming prompt_speed(llm::Forward& fwd, const llm::HParams& hp, int64_t n, int64_t chunk, std::mt19937& rng) {
   Run run(hp, n, 1);
   auto seqs = run.views();
   std::vector<float> logits(hp.n_vocab);
+  PromptTiming timing;
   const auto t0 = Clock::now();
   for (int64_t start = 0; start < n; start += chunk) {
     std::vector<llm::BatchToken> batch;
     for (int64_t p = start; p < std::min(n, start + chunk); ++p)
       batch.push_back({static_cast<int32_t>(rng() % hp.n_vocab), static_cast<int32_t>(p), 0, p == n - 1});
+    const auto c0 = Clock::now();
     fwd.eval(batch, seqs, run.kv, logits.data());
+    timing.last_chunk_s = std::chrono::duration<double>(Clock::now() - c0).count();
   }
-  return n / std::chrono::duration<double>(Clock::now() - t0).count();
+  timing.tokens_per_s = n / std::chrono::duration<double>(Clock::now() - t0).count();
+  return timing;
 }
 
 // Aggregate tokens/s of `batch` sequences each decoding n tokens one step at a time.
@@ -83,9 +92,13 @@ int run_bench(const BenchOptions& o) {
   // Warm-up: page the weights in.
   prompt_speed(fwd, hp, std::clamp<int64_t>(o.prompt_tokens, 1, 32), o.chunk, rng);  // -p 0: one token
 
-  std::vector<double> pp, tg;
+  std::vector<double> pp, tg, last_chunk;
   for (int r = 0; r < o.repetitions; ++r) {
-    if (o.prompt_tokens > 0) pp.push_back(prompt_speed(fwd, hp, o.prompt_tokens, o.chunk, rng));
+    if (o.prompt_tokens > 0) {
+      const PromptTiming t = prompt_speed(fwd, hp, o.prompt_tokens, o.chunk, rng);
+      pp.push_back(t.tokens_per_s);
+      last_chunk.push_back(t.last_chunk_s);
+    }
     if (o.gen_tokens > 0) tg.push_back(generation_speed(fwd, hp, o.gen_tokens, o.batch, rng));
   }
   double bw = 0;
@@ -95,6 +108,14 @@ int run_bench(const BenchOptions& o) {
   std::printf("%-28s %12s\n", "test", "tokens/s");
   if (!pp.empty())
     std::printf("%-28s %12.1f\n", ("pp" + std::to_string(o.prompt_tokens)).c_str(), median(pp));
+  // With --chunk below -p, the last chunk runs after the earlier ones are in the cache (a chat turn
+  // after a reused history): e.g. -p 1700 --chunk 1500 times 200 tokens after 1500 cached positions.
+  if (!pp.empty() && o.chunk < o.prompt_tokens) {
+    const int64_t cached = (o.prompt_tokens - 1) / o.chunk * o.chunk;
+    std::printf("last chunk: %lld tokens after %lld cached: %.1f ms\n",
+                static_cast<long long>(o.prompt_tokens - cached), static_cast<long long>(cached),
+                median(last_chunk) * 1e3);
+  }
   if (!tg.empty()) {
     std::string name = "tg" + std::to_string(o.gen_tokens) +
                        (o.batch > 1 ? " x" + std::to_string(o.batch) + " (aggregate)" : "");
