@@ -55,9 +55,13 @@ void convert_run(const uint16_t* src, int64_t stride, int64_t n, int64_t hd, flo
   if (n < kLanes) std::memset(dst + n * hd, 0, sizeof(float) * (kLanes - n) * hd);
 }
 
-// One row vector against the converted run of n slots starting at slot s0.
+// One row vector against the converted run of n slots starting at slot s0. kHd: the head size when
+// known at compile time (0: hd_rt), which makes the 8 broadcast addresses kf + j * hd + d one pointer
+// plus constant offsets instead of 8 pointers.
+template <int64_t kHd>
 void rv_step(const float* qt, float* acc, const float* kf, const float* vf, float* m_io, float* l_io,
-             __m256i pos, int64_t s0, int64_t n, int64_t hd) {
+             __m256i pos, int64_t s0, int64_t n, int64_t hd_rt) {
+  const int64_t hd = kHd ? kHd : hd_rt;
   __m256 s[kLanes];
   for (auto& x : s) x = _mm256_setzero_ps();
   for (int64_t d = 0; d < hd; ++d) {
@@ -93,11 +97,12 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
       for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d + i), a[i]);
     for (int64_t i = 0; i < 4; ++i) _mm256_storeu_ps(acc + (d + i) * kLanes, a[i]);
   }
-  for (; d < hd; ++d) {
-    __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d * kLanes), alpha);
-    for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d), a);
-    _mm256_storeu_ps(acc + d * kLanes, a);
-  }
+  if constexpr (kHd == 0 || kHd % 4 != 0)  // the dimensions left over
+    for (; d < hd; ++d) {
+      __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d * kLanes), alpha);
+      for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d), a);
+      _mm256_storeu_ps(acc + d * kLanes, a);
+    }
 }
 
 void run_avx2(const QueryTile& tile, const KvHeadView& kv, float* scratch) {
@@ -110,6 +115,7 @@ void run_avx2(const QueryTile& tile, const KvHeadView& kv, float* scratch) {
   float* m = scratch + L.m;
   float* l = scratch + L.l;
   int32_t pos_lane[kLanes];
+  auto* const step = hd == 64 ? &rv_step<64> : hd == 128 ? &rv_step<128> : &rv_step<0>;
 
   // Set-up: transposed scaled queries, zero accumulators, lane positions. Lanes past the last row
   // get zero queries and the last row's position (so every lane sees slot 0), and are not written.
@@ -145,7 +151,7 @@ void run_avx2(const QueryTile& tile, const KvHeadView& kv, float* scratch) {
       std::memcpy(&top, scratch + L.pos + rv * kLanes + kLanes - 1, sizeof(top));
       if (top < s0) continue;  // sees none of these slots: nothing changes
       const __m256i pos = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scratch + L.pos + rv * kLanes));
-      rv_step(qt + rv * hd * kLanes, acc + rv * hd * kLanes, kf, vf, m + rv * kLanes, l + rv * kLanes, pos, s0,
+      step(qt + rv * hd * kLanes, acc + rv * hd * kLanes, kf, vf, m + rv * kLanes, l + rv * kLanes, pos, s0,
               n, hd);
     }
     s0 += n;
