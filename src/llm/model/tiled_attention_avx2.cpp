@@ -81,10 +81,12 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
   const __m256 m_new = _mm256_max_ps(m_old, mx);
   // m_old = -inf only before the first run, where acc and l are 0: alpha is then e^-87.3, harmless.
   const __m256 alpha = exp_avx2(_mm256_sub_ps(m_old, m_new));
+  // P in its own array: the mix loop indexes it with a run-time j, which would keep s in memory.
+  __m256 p[kLanes];
   __m256 lsum = _mm256_setzero_ps();
   for (int64_t j = 0; j < kLanes; ++j) {
-    s[j] = _mm256_and_ps(vis[j], exp_avx2(_mm256_sub_ps(s[j], m_new)));
-    lsum = _mm256_add_ps(lsum, s[j]);
+    p[j] = _mm256_and_ps(vis[j], exp_avx2(_mm256_sub_ps(s[j], m_new)));
+    lsum = _mm256_add_ps(lsum, p[j]);
   }
   _mm256_storeu_ps(m_io, m_new);
   _mm256_storeu_ps(l_io, _mm256_fmadd_ps(_mm256_loadu_ps(l_io), alpha, lsum));
@@ -94,13 +96,13 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
     __m256 a[4];
     for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_mul_ps(_mm256_loadu_ps(acc + (d + i) * kLanes), alpha);
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d + i), a[i]);
+      for (int64_t i = 0; i < 4; ++i) a[i] = _mm256_fmadd_ps(p[j], _mm256_broadcast_ss(vf + j * hd + d + i), a[i]);
     for (int64_t i = 0; i < 4; ++i) _mm256_storeu_ps(acc + (d + i) * kLanes, a[i]);
   }
   if constexpr (kHd == 0 || kHd % 4 != 0)  // the dimensions left over
     for (; d < hd; ++d) {
       __m256 a = _mm256_mul_ps(_mm256_loadu_ps(acc + d * kLanes), alpha);
-      for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vf + j * hd + d), a);
+      for (int64_t j = 0; j < n; ++j) a = _mm256_fmadd_ps(p[j], _mm256_broadcast_ss(vf + j * hd + d), a);
       _mm256_storeu_ps(acc + d * kLanes, a);
     }
 }

@@ -109,10 +109,12 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
   const __m512 m_new = _mm512_max_ps(m_old, mx);
   // m_old = -inf only before the first run, where acc and l are 0: alpha is then e^-87.3, harmless.
   const __m512 alpha = exp512(_mm512_sub_ps(m_old, m_new));
+  // P in its own array: the mix loop indexes it with a run-time j, which would keep s in memory.
+  __m512 p[kLanes];
   __m512 lsum = _mm512_setzero_ps();
   for (int64_t j = 0; j < kLanes; ++j) {
-    s[j] = _mm512_maskz_mov_ps(vis[j], exp512(_mm512_sub_ps(s[j], m_new)));
-    lsum = _mm512_add_ps(lsum, s[j]);
+    p[j] = _mm512_maskz_mov_ps(vis[j], exp512(_mm512_sub_ps(s[j], m_new)));
+    lsum = _mm512_add_ps(lsum, p[j]);
   }
   _mm512_storeu_ps(m_io, m_new);
   _mm512_storeu_ps(l_io, _mm512_fmadd_ps(_mm512_loadu_ps(l_io), alpha, lsum));
@@ -122,13 +124,13 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
     __m512 a[8];
     for (int64_t i = 0; i < 8; ++i) a[i] = _mm512_mul_ps(_mm512_loadu_ps(acc + (d + i) * kLanes), alpha);
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = 0; i < 8; ++i) a[i] = _mm512_fmadd_ps(s[j], _mm512_set1_ps(vf[j * hd + d + i]), a[i]);
+      for (int64_t i = 0; i < 8; ++i) a[i] = _mm512_fmadd_ps(p[j], _mm512_set1_ps(vf[j * hd + d + i]), a[i]);
     for (int64_t i = 0; i < 8; ++i) _mm512_storeu_ps(acc + (d + i) * kLanes, a[i]);
   }
   if constexpr (kHd == 0 || kHd % 8 != 0)  // the dimensions left over
     for (; d < hd; ++d) {
       __m512 a = _mm512_mul_ps(_mm512_loadu_ps(acc + d * kLanes), alpha);
-      for (int64_t j = 0; j < n; ++j) a = _mm512_fmadd_ps(s[j], _mm512_set1_ps(vf[j * hd + d]), a);
+      for (int64_t j = 0; j < n; ++j) a = _mm512_fmadd_ps(p[j], _mm512_set1_ps(vf[j * hd + d]), a);
       _mm512_storeu_ps(acc + d * kLanes, a);
     }
 }
