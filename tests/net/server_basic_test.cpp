@@ -247,11 +247,14 @@ TEST_F(Server_, BuiltinHealthAndMetrics) {
   EXPECT_EQ(raw_request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200);
   for (int i = 0; i < 3; ++i) raw_request(port, "GET /v1/chats/q HTTP/1.1\r\nHost: x\r\n\r\n");
   raw_request(port, "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
-  // Metrics are recorded after the response is written: poll until the last request shows.
+  // Metrics are recorded after the response is written, each connection on its own thread: poll
+  // until every request shows (waiting for the last one alone was flaky under ThreadSanitizer).
   test::RawResponse m;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 500; ++i) {
     m = raw_request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    if (m.body.find(R"(status="404"} 1)") != std::string::npos) break;
+    if (m.body.find(R"(status="404"} 1)") != std::string::npos &&
+        m.body.find(R"(route="/v1/chats/{id}",service="test-svc",status="200"} 3)") != std::string::npos)
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(m.status, 200);

@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
@@ -55,13 +56,35 @@ struct Shared {
   asio::experimental::concurrent_channel<void(boost::system::error_code)> wake;
 };
 
+// What the engine's callback holds: a pointer to the stream's channel that the stream clears
+// before it goes. The channel itself is only ever destroyed by the stream, on its own thread: had
+// the callback held it (a weak_ptr it locks), the scheduler thread could drop the last reference
+// and destroy the channel after its io_context was gone (ThreadSanitizer, LocalGenerator tests).
+struct Waker {
+  std::mutex mu;
+  Shared* target = nullptr;
+  void wake() {
+    std::lock_guard lock(mu);
+    if (target) target->wake.try_send(boost::system::error_code{});
+  }
+  void detach() {
+    std::lock_guard lock(mu);
+    target = nullptr;
+  }
+};
+
 class LocalStream : public TextStream {
  public:
-  LocalStream(std::shared_ptr<Sequence> seq, std::shared_ptr<Shared> shared, sample::OutputStream out)
-      : seq_(std::move(seq)), shared_(std::move(shared)), out_(std::move(out)) {
+  LocalStream(std::shared_ptr<Sequence> seq, std::unique_ptr<Shared> shared, std::shared_ptr<Waker> waker,
+              sample::OutputStream out)
+      : seq_(std::move(seq)), shared_(std::move(shared)), waker_(std::move(waker)), out_(std::move(out)) {
     summary_.prompt_tokens = seq_->prompt_tokens();
+    waker_->target = shared_.get();
   }
-  ~LocalStream() override { seq_->cancel(); }
+  ~LocalStream() override {
+    waker_->detach();
+    seq_->cancel();
+  }
 
   // One piece per token that completes some text (tokens that arrived together are still handed
   // out one by one, as a streaming client expects).
@@ -130,7 +153,8 @@ class LocalStream : public TextStream {
   }
 
   std::shared_ptr<Sequence> seq_;
-  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<Shared> shared_;
+  std::shared_ptr<Waker> waker_;
   sample::OutputStream out_;
   std::vector<int32_t> tokens_;
   size_t next_token_ = 0;
@@ -246,14 +270,13 @@ asio::awaitable<Result<std::unique_ptr<TextStream>>> LocalGenerator::generate(Ge
   sample::StopConfig stop;
   stop.stop_strings = input.options.stop;
   stop.detokenizer.strip_leading_space = input.prompt.has_value() ? false : true;
-  auto shared = std::make_shared<Shared>(co_await asio::this_coro::executor);
+  auto shared = std::make_unique<Shared>(co_await asio::this_coro::executor);
   auto submitted = engine_->submit(std::move(req));
   if (!submitted) co_return submitted.error();
-  std::weak_ptr<Shared> weak = shared;
-  (*submitted)->set_notify([weak] {
-    if (auto s = weak.lock()) s->wake.try_send(boost::system::error_code{});
-  });
-  auto stream = std::make_unique<LocalStream>(*submitted, shared, sample::OutputStream(tokenizer_, std::move(stop)));
+  auto waker = std::make_shared<Waker>();
+  auto stream = std::make_unique<LocalStream>(*submitted, std::move(shared), waker,
+                                              sample::OutputStream(tokenizer_, std::move(stop)));
+  (*submitted)->set_notify([waker] { waker->wake(); });
   if (!memo_entry.prompt_text.empty()) stream->remember_reply(memo_, std::move(memo_entry));
   co_return std::unique_ptr<TextStream>(std::move(stream));
 }
