@@ -171,10 +171,15 @@ asio::awaitable<void> PgConnection::wait(bool for_write) {
   co_await asio::async_initiate<decltype(token), void(boost::system::error_code)>(
       [this](auto handler) {
         // The handler may run on another io thread as soon as the wait is queued; the mutex keeps
-        // its libpq calls from overlapping ours.
-        std::lock_guard lock(libpq_mutex_);
-        socket_.async_wait(asio::posix::stream_descriptor::wait_read, std::move(handler));
-        if (!PQconsumeInput(conn_) || !PQisBusy(conn_)) socket_.cancel();
+        // its libpq calls from overlapping ours. That thread then resumes this coroutine, which
+        // returns and frees its frame, and with it this closure: after async_wait, use nothing of
+        // the closure (a copy of `this` on the stack only; AddressSanitizer saw the captured
+        // pointer read after that free). The connection itself outlives the wait (its caller
+        // holds it, and blocks on the mutex until we are done).
+        PgConnection* const self = this;
+        std::lock_guard lock(self->libpq_mutex_);
+        self->socket_.async_wait(asio::posix::stream_descriptor::wait_read, std::move(handler));
+        if (!PQconsumeInput(self->conn_) || !PQisBusy(self->conn_)) self->socket_.cancel();
       },
       token);
   if (ec && ec != asio::error::operation_aborted) fail("waiting for the socket");
@@ -208,10 +213,12 @@ asio::awaitable<PgResult> PgConnection::collect() {
     }
     ExecStatusType status = PQresultStatus(r);
     if (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR) {
-      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      // Copies: both point into r (AddressSanitizer caught the SQLSTATE read after PQclear).
+      const char* field = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      std::string state = field ? field : "";
       std::string message = PQresultErrorMessage(r);
       PQclear(r);
-      if (!error) error.emplace(message, state ? state : "", PQstatus(conn_) != CONNECTION_OK);
+      if (!error) error.emplace(message, state, PQstatus(conn_) != CONNECTION_OK);
       continue;
     }
     result = PgResult(r);
