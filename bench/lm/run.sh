@@ -9,7 +9,8 @@
 # The driver is `parley loadtest --scenario lm`; each case's JSON is kept in $OUT.
 #
 #   bench/lm/run.sh [path/to/parley]      (default: $PARLEY_BINARY, build/release/parley)
-# Environment: DURATION per case (default 60s), CASES ("1 4 8 16"), THREADS (2), OUT (a temp dir),
+# Environment: DURATION per case (default 60s; the 5-turn chat runs MT_DURATION, default 100s, for
+#   about 5 chats), CASES ("1 4 8 16"), THREADS (2), OUT (a temp dir),
 #   MODEL (default build/models/qwen2.5-0.5b-q5_k_m-synth.gguf, made when missing), SKIP_EXTRA=1
 #   to run only the stream cases. Run it on a quiet machine: it measures the CPU.
 set -euo pipefail
@@ -71,7 +72,7 @@ for n in $cases; do
 done
 if [ "${SKIP_EXTRA:-0}" != 1 ]; then
   echo "== one chat, 5 turns (prefix reuse), 200-token messages, 128 tokens"
-  "$parley" loadtest --url "$url" --scenario lm --users 1 --turns 5 --duration "$duration" --prompt-tokens 200 \
+  "$parley" loadtest --url "$url" --scenario lm --users 1 --turns 5 --duration "${MT_DURATION:-100s}" --prompt-tokens 200 \
     --max-tokens 128 --json "$out/multiturn.json" --quiet --drain 600s | tail -n 12
   stop_api
   start_api 1024
