@@ -12,6 +12,7 @@
 
 #include "llm/model/ops_avx2.hpp"
 #include "llm/model/tiled_attention.hpp"
+#include "llm/model/tiled_attention_lanes.hpp"
 #include "llm/quant/fp16.hpp"
 
 namespace parley::llm::ops {
@@ -19,28 +20,9 @@ namespace {
 
 constexpr int64_t kLanes = 8;
 
-struct Layout {
-  int64_t rows, n_rv;
-  int64_t qt, acc, kf, vf, m, l, pos, total;  // offsets in floats
-};
-
-Layout layout(int64_t n_q, int64_t group, int64_t hd) {
-  Layout L{};
-  L.rows = n_q * group;
-  L.n_rv = (L.rows + kLanes - 1) / kLanes;
-  const int64_t per_rv = hd * kLanes;
-  L.qt = 0;
-  L.acc = L.qt + L.n_rv * per_rv;
-  L.kf = L.acc + L.n_rv * per_rv;
-  L.vf = L.kf + kLanes * hd;
-  L.m = L.vf + kLanes * hd;
-  L.l = L.m + L.n_rv * kLanes;
-  L.pos = L.l + L.n_rv * kLanes;  // int32 per lane
-  L.total = L.pos + L.n_rv * kLanes;
-  return L;
+int64_t scratch_floats_avx2(int64_t n_q, int64_t group, int64_t hd) {
+  return TileLayout<kLanes>::make(n_q, group, hd).total;
 }
-
-int64_t scratch_floats_avx2(int64_t n_q, int64_t group, int64_t hd) { return layout(n_q, group, hd).total; }
 
 // dst[j * hd + i] = f32 of slot j's hd values, j < n; rows n..7 are zeroed (they meet P = 0).
 void convert_run(const uint16_t* src, int64_t stride, int64_t n, int64_t hd, float* dst) {
@@ -108,65 +90,13 @@ void rv_step(const float* qt, float* acc, const float* kf, const float* vf, floa
 }
 
 void run_avx2(const QueryTile& tile, const KvHeadView& kv, float* scratch) {
-  const int64_t hd = tile.hd, group = tile.group, B = kv.block_tokens;
-  const Layout L = layout(tile.n_q, group, hd);
-  float* qt = scratch + L.qt;
-  float* acc = scratch + L.acc;
-  float* kf = scratch + L.kf;
-  float* vf = scratch + L.vf;
-  float* m = scratch + L.m;
-  float* l = scratch + L.l;
-  int32_t pos_lane[kLanes];
+  const int64_t hd = tile.hd;
   auto* const step = hd == 64 ? &rv_step<64> : hd == 128 ? &rv_step<128> : &rv_step<0>;
-
-  // Set-up: transposed scaled queries, zero accumulators, lane positions. Lanes past the last row
-  // get zero queries and the last row's position (so every lane sees slot 0), and are not written.
-  const int64_t last_pos = tile.pos0 + tile.n_q - 1;
-  for (int64_t rv = 0; rv < L.n_rv; ++rv) {
-    for (int64_t lane = 0; lane < kLanes; ++lane) {
-      const int64_t r = rv * kLanes + lane;
-      float* col = qt + rv * hd * kLanes + lane;
-      if (r < L.rows) {
-        const float* q = tile.q + (r / group) * tile.q_stride + (r % group) * hd;
-        for (int64_t d = 0; d < hd; ++d) col[d * kLanes] = q[d] * tile.scale;
-        pos_lane[lane] = static_cast<int32_t>(tile.pos0 + r / group);
-      } else {
-        for (int64_t d = 0; d < hd; ++d) col[d * kLanes] = 0.0f;
-        pos_lane[lane] = static_cast<int32_t>(last_pos);
-      }
-    }
-    std::memcpy(scratch + L.pos + rv * kLanes, pos_lane, sizeof(pos_lane));
-    std::fill(m + rv * kLanes, m + (rv + 1) * kLanes, -std::numeric_limits<float>::infinity());
-    std::fill(l + rv * kLanes, l + (rv + 1) * kLanes, 0.0f);
-  }
-  std::fill(acc, acc + L.n_rv * hd * kLanes, 0.0f);
-
-  // Walk the visible slots [0, last_pos] in runs of <= 8 that stay inside one cache block.
-  const int64_t n_slots = last_pos + 1;
-  for (int64_t s0 = 0; s0 < n_slots;) {
-    const int64_t blk = s0 / B, off = s0 % B;
-    const int64_t n = std::min({kLanes, B - off, n_slots - s0});
-    convert_run(kv.k[blk] + off * kv.stride, kv.stride, n, hd, kf);
-    convert_run(kv.v[blk] + off * kv.stride, kv.stride, n, hd, vf);
-    for (int64_t rv = 0; rv < L.n_rv; ++rv) {
-      int32_t top;  // the vector's last lane has its largest position
-      std::memcpy(&top, scratch + L.pos + rv * kLanes + kLanes - 1, sizeof(top));
-      if (top < s0) continue;  // sees none of these slots: nothing changes
-      const __m256i pos = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(scratch + L.pos + rv * kLanes));
-      step(qt + rv * hd * kLanes, acc + rv * hd * kLanes, kf, vf, m + rv * kLanes, l + rv * kLanes, pos, s0,
-              n, hd);
-    }
-    s0 += n;
-  }
-
-  // out_row[d] = acc[d][lane] / l[lane]
-  for (int64_t r = 0; r < L.rows; ++r) {
-    const int64_t rv = r / kLanes, lane = r % kLanes;
-    const float inv = 1.0f / l[rv * kLanes + lane];
-    const float* col = acc + rv * hd * kLanes + lane;
-    float* out = tile.out + (r / group) * tile.out_stride + (r % group) * hd;
-    for (int64_t d = 0; d < hd; ++d) out[d] = col[d * kLanes] * inv;
-  }
+  run_tile<kLanes>(tile, kv, scratch, convert_run,
+                   [&](const float* qt, float* acc, const float* kf, const float* vf, float* m, float* l,
+                       const int32_t* pos, int64_t s0, int64_t n) {
+                     step(qt, acc, kf, vf, m, l, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos)), s0, n, hd);
+                   });
 }
 
 constexpr TiledAttention kAvx2{scratch_floats_avx2, run_avx2};
