@@ -212,8 +212,8 @@ Result<LocalGenerator::Prompt> LocalGenerator::prepare(const GenerationInput& in
   const int64_t ctx = engine_->options().ctx;
   const int64_t reserve = input.options.max_tokens ? *input.options.max_tokens : 1;
   GenerationInput work = input;
+  auto p = tokenize(work);
   for (;;) {
-    auto p = tokenize(work);
     if (!p) return p;
     const int64_t need = static_cast<int64_t>(p->tokens.size()) + reserve;
     if (need <= ctx || !work.truncate_history || work.prompt) break;
@@ -222,9 +222,9 @@ Result<LocalGenerator::Prompt> LocalGenerator::prepare(const GenerationInput& in
                                [](const ChatTurn& t) { return t.role != "system"; });
     if (victim == work.messages.end() - 1) return p;  // nothing left to drop: submit reports the limit
     work.messages.erase(victim);
+    p = tokenize(work);
   }
-  auto p = tokenize(work);
-  if (!p || p->text.empty()) return p;
+  if (p->text.empty()) return p;
   // The tokens of an earlier reply, as generated, instead of its text encoded again (when that
   // still fits: the splice may be a few tokens longer).
   if (auto spliced = memo_->splice(p->text, p->tokens, tokenizer_);

@@ -42,10 +42,6 @@ const PreparedStatement kStatements[] = {
      {kText, kText}},
     // The check before a cached copy of a chat is used: ChatWithMessages::version (the chat row's
     // counter plus the number of its messages: one index lookup and an index-only count).
-    {kChatVersion,
-     "SELECT c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) FROM chats c "
-     "WHERE c.id = $1 AND c.owner = $2",
-     {kText, kText}},
     {kChatVersions,
      "SELECT c.id, c.owner, c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) "
      "FROM chats c WHERE c.id = ANY(string_to_array($1, ','))",

@@ -19,7 +19,6 @@ inline constexpr const char* kCreateChat = "create_chat";
 inline constexpr const char* kInsertMessage = "insert_message";
 inline constexpr const char* kListChats = "list_chats";
 inline constexpr const char* kGetChat = "get_chat";
-inline constexpr const char* kChatVersion = "chat_version";
 inline constexpr const char* kChatVersions = "chat_versions";  // ids joined by ',' -> id, owner, version
 inline constexpr const char* kUpdateChat = "update_chat";
 inline constexpr const char* kDeleteChat = "delete_chat";

@@ -19,16 +19,7 @@
 namespace parley::llm {
 namespace {
 
-double rel_error(const float* a, const float* b, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    num += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  // NaN or inf anywhere is the largest error (std::max(worst, NaN) would keep worst).
-  if (!std::isfinite(num) || !std::isfinite(den)) return std::numeric_limits<double>::infinity();
-  return std::sqrt(num / std::max(den, 1e-30));
-}
+using testing::rel_error;
 
 // Logits of every position of `tokens`, evaluated in consecutive chunks of the given sizes.
 std::vector<float> chunked_logits(const std::shared_ptr<Model>& model, ThreadPool& pool,
