@@ -7,46 +7,33 @@
 # and prints wrk's output and db-api's RSS after each run.
 #
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
-# Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16).
-# As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root.
+# Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16), PACE_MS
+# (unset: every connection sends as fast as it is answered; N: after each answer a connection waits
+# a random 0..2N ms, to measure latency at a given rate rather than at saturation), PG_OPTS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 parley="${1:-${PARLEY_BINARY:-$root/build/release/parley}}"
 [ -x "$parley" ] || { echo "run.sh: no parley binary at $parley (build it or pass its path)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-pgbin="${PARLEY_PG_BIN:-/usr/lib/postgresql/15/bin}"
+. "$root/bench/lib/postgres.sh"
 duration="${DURATION:-15s}"
 wrk_threads="${WRK_THREADS:-2}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 work="$(mktemp -d /tmp/parley-bench.XXXXXX)"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-  pguser=postgres; id -u postgres >/dev/null 2>&1 || pguser=nobody
-  chown "$pguser" "$work"
-  as_pg=(setpriv --reuid="$pguser" --regid="$(id -g "$pguser")" --clear-groups)
-fi
-pg_pid=""; api_pid=""
+api_pid=""
 cleanup() {
   [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  [ -n "$pg_pid" ] && kill -INT "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null || true
+  bench_pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
+bench_pg_start "$work"
 
-pg_port="$(free_port)"
-"${as_pg[@]}" "$pgbin/initdb" -D "$work/data" -U parley -A trust -E UTF8 --locale=C --no-sync >/dev/null
-"${as_pg[@]}" "$pgbin/postgres" -D "$work/data" -p "$pg_port" -k "$work" -c listen_addresses=127.0.0.1 \
-  -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=off >"$work/pg.log" 2>&1 &
-pg_pid=$!
-for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
-
-api_port="$(free_port)"
+api_port="$(bench_free_port)"
 export PARLEY_SERVICE_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 "$parley" db-api --port "$api_port" \
-  --database "postgres://parley@127.0.0.1:$pg_port/postgres" --threads "${DBAPI_THREADS:-2}" \
+  --database "$pg_url" --threads "${DBAPI_THREADS:-2}" \
   --pool-size "${POOL_SIZE:-16}" >"$work/dbapi.log" 2>&1 &
 api_pid=$!
 base="http://127.0.0.1:$api_port"

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Capacity of one replica of each role, measured with `parley loadtest` at increasing load, then
 # `parley plan` over the results (scale-rule targets, replicas, autoscaling simulation, cost).
-#   db-api  (SQLite in a temp dir, or DATABASE=postgres://...)   db scenario, DB_USERS levels
+#   db-api  (SQLite in a temp dir; DATABASE=postgres to start a throwaway PostgreSQL, or a
+#            postgres:// URL)                                     db scenario, DB_USERS levels
 #   lm-api  (MODEL, default the stories260K test model)          lm scenario, LM_USERS levels
 #   serve   (the whole app: UI + store + engine, one process)    chat scenario, CHAT_USERS levels
 # Every result is kept as JSON (+ SVG plot) in $OUT; the load generator's own CPU cost per
 # request is printed for the db runs (it must not be the bottleneck).
 #
 #   bench/loadtest/run.sh [path/to/parley]    (default: $PARLEY_BINARY, build/release/parley)
-# Environment: DURATION (default 20s), DB_USERS ("1 4 16 64 256"), LM_USERS ("1 2 4 8"),
+# Environment: DURATION (default 20s), DATABASE (above), DB_USERS ("1 4 16 64 256"), LM_USERS ("1 2 4 8"),
 #   CHAT_USERS ("4 16 64"), THINK (chat think time, default 2s), PROMPT/MAX_TOKENS (lm: 200/128),
 #   ROLES ("db lm chat"), GEN_CPU (pin the load tester to this CPU with taskset), PLAN_ARGS
 #   (extra `parley plan` arguments, default objectives: db p99 50 ms, TTFT p99 5 s).
@@ -25,14 +26,15 @@ mkdir -p "$out"
 gen=("$parley")
 [ -n "${GEN_CPU:-}" ] && gen=(taskset -c "$GEN_CPU" "$parley")
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/bench/lib/postgres.sh"
 export PARLEY_SERVICE_TOKEN="${PARLEY_SERVICE_TOKEN:-capacity-$RANDOM$RANDOM}"
 pid=""
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=""; fi; }
-trap stop EXIT
+pgwork=""
+trap 'stop; bench_pg_stop; [ -z "$pgwork" ] || rm -rf "$pgwork"' EXIT
 start() {  # start NAME ARGS...: a role on a free port; sets $url
   local name="$1"; shift
-  local port; port="$(free_port)"
+  local port; port="$(bench_free_port)"
   "$parley" "$@" --port "$port" >"$out/$name.log" 2>&1 &
   pid=$!
   url="http://127.0.0.1:$port"
@@ -53,9 +55,15 @@ for role in $roles; do
   case "$role" in
     db)
       mkdir -p "$out/db"
-      start db-api db-api --database "${DATABASE:-sqlite:$out/db/parley.db}"
+      database="${DATABASE:-sqlite:$out/db/parley.db}"
+      if [ "$database" = postgres ]; then
+        pgwork="$(mktemp -d /tmp/parley-capacity-pg.XXXXXX)"
+        bench_pg_start "$pgwork"
+        database="$pg_url"
+      fi
+      start db-api db-api --database "$database"
       for n in ${DB_USERS:-1 4 16 64 256}; do load "db-$n" --scenario db --users "$n"; done
-      stop ;;
+      stop; bench_pg_stop ;;
     lm)
       start lm-api lm-api --model "$model" --threads "${THREADS:-2}" --slots "${SLOTS:-8}" --ctx "${CTX:-8192}"
       for n in ${LM_USERS:-1 2 4 8}; do

@@ -9,52 +9,39 @@
 #
 #   bench/ui/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), WRK_CONNS (100), THREADS (event loop
-# threads of ui and db-api, 2), POOL_SIZE (db-api's PostgreSQL connections, 16).
-# As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root.
+# threads of ui and db-api, 2), POOL_SIZE (db-api's PostgreSQL connections, 16), PACE_MS (unset: as
+# fast as answered; N: a random 0..2N ms pause after each answer, for latency at a given rate), PG_OPTS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 parley="${1:-${PARLEY_BINARY:-$root/build/release/parley}}"
 [ -x "$parley" ] || { echo "run.sh: no parley binary at $parley (build it or pass its path)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "run.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+. "$root/bench/lib/postgres.sh"
 pgbin="${PARLEY_PG_BIN:-/usr/lib/postgresql/15/bin}"
 duration="${DURATION:-15s}"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 work="$(mktemp -d /tmp/parley-uibench.XXXXXX)"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then
-  pguser=postgres; id -u postgres >/dev/null 2>&1 || pguser=nobody
-  chown "$pguser" "$work"
-  as_pg=(setpriv --reuid="$pguser" --regid="$(id -g "$pguser")" --clear-groups)
-fi
-pg_pid=""; api_pid=""; ui_pid=""
+api_pid=""; ui_pid=""
 cleanup() {
   [ -n "$ui_pid" ] && kill "$ui_pid" 2>/dev/null && wait "$ui_pid" 2>/dev/null || true
   [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
-  [ -n "$pg_pid" ] && kill -INT "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null || true
+  bench_pg_stop
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-pg_port="$(free_port)"
-"${as_pg[@]}" "$pgbin/initdb" -D "$work/data" -U parley -A trust -E UTF8 --locale=C --no-sync >/dev/null
-"${as_pg[@]}" "$pgbin/postgres" -D "$work/data" -p "$pg_port" -k "$work" -c listen_addresses=127.0.0.1 \
-  -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=off >"$work/pg.log" 2>&1 &
-pg_pid=$!
-for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
+bench_pg_start "$work"
 
 export PARLEY_SERVICE_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SESSION_KEY="bench-session-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-api_port="$(free_port)"
-"$parley" db-api --port "$api_port" --database "postgres://parley@127.0.0.1:$pg_port/postgres" \
+api_port="$(bench_free_port)"
+"$parley" db-api --port "$api_port" --database "$pg_url" \
   --threads "${THREADS:-2}" --pool-size "${POOL_SIZE:-16}" >"$work/dbapi.log" 2>&1 &
 api_pid=$!
 api="http://127.0.0.1:$api_port"
 for _ in $(seq 100); do curl -sf "$api/readyz" >/dev/null && break; sleep 0.1; done
 
-ui_port="$(free_port)"
+ui_port="$(bench_free_port)"
 "$parley" ui --port "$ui_port" --db-api "$api" --lm-api "http://127.0.0.1:1" --threads "${THREADS:-2}" \
   >"$work/ui.log" 2>&1 &
 ui_pid=$!

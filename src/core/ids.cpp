@@ -44,6 +44,27 @@ std::string random_hex(size_t n_bytes) {
 
 std::string random_id() { return random_hex(16); }
 
+namespace {
+// splitmix64's finalizer: a bijection on 64-bit values, so distinct inputs give distinct outputs.
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::string log_id() {
+  struct State {
+    uint64_t key[2];
+    uint64_t counter = 0;
+    State() { random_bytes(key, sizeof key); }
+  };
+  thread_local State state;
+  const uint64_t n = ++state.counter;
+  const uint64_t words[2] = {mix64(state.key[0] ^ n), mix64(state.key[1] + n)};
+  return to_hex(std::string_view(reinterpret_cast<const char*>(words), sizeof words));
+}
+
 std::string base64url_encode(std::string_view bytes) {
   ensure_sodium();
   std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');

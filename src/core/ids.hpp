@@ -4,7 +4,8 @@
 //   std::string tok = parley::random_token(32);    // 256 bits, base64url without padding
 //   if (!parley::is_hex_id(s)) ... reject
 //
-// Cost: one getrandom() call (~0.3 us) per id.
+// Cost: one getrandom() call (~0.3 us, several us in a VM) per id. For ids that must only be unique
+// (request ids in logs), log_id() costs no system call.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,9 @@ uint64_t random_u64();
 std::string random_hex(size_t n_bytes);
 // A 128-bit identifier: 32 lowercase hex characters.
 std::string random_id();
+// Like random_id(), unique but predictable from earlier ones: a per-thread counter under a random
+// per-thread key (seeded once from the CSPRNG), mixed by a bijection. For request ids, not secrets.
+std::string log_id();
 // n_bytes of randomness in base64url (RFC 4648 section 5) without padding.
 std::string random_token(size_t n_bytes = 32);
 

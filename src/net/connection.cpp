@@ -220,7 +220,7 @@ asio::awaitable<bool> Connection::serve_one() {
   stream_.expires_never();
 
   std::string_view incoming_id = req_.header("X-Request-Id");
-  req_.set_request_id(sane_request_id(incoming_id) ? std::string(incoming_id) : random_id());
+  req_.set_request_id(sane_request_id(incoming_id) ? std::string(incoming_id) : log_id());
   head_only_ = req_.method() == Method::head;
   chunked_ = req_.http_version() >= 11;
 
@@ -320,7 +320,7 @@ asio::awaitable<bool> Connection::write_response(const Response& res, bool keep_
 asio::awaitable<void> Connection::reject(int status, ErrorCode code, std::string_view message) {
   if (req_.request_id().empty()) {
     std::string_view incoming = req_.header("X-Request-Id");
-    req_.set_request_id(sane_request_id(incoming) ? std::string(incoming) : random_id());
+    req_.set_request_id(sane_request_id(incoming) ? std::string(incoming) : log_id());
   }
   Response res = Response::error(status, code, message);
   co_await write_response(res, false);

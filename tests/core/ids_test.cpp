@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace parley {
 namespace {
@@ -14,6 +17,26 @@ TEST(Ids, RandomIdIs128BitHexAndUnique) {
     ASSERT_TRUE(is_hex_id(id)) << id;
     ASSERT_TRUE(seen.insert(id).second) << "duplicate id " << id;
   }
+}
+
+TEST(Ids, LogIdsAreHexAndUniqueAcrossThreads) {
+  constexpr int kThreads = 4, kPerThread = 20000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&ids, t] {
+      for (int i = 0; i < kPerThread; ++i) ids[t].push_back(log_id());
+    });
+  for (auto& th : threads) th.join();
+  std::set<std::string> seen;
+  for (const auto& list : ids)
+    for (const auto& id : list) {
+      ASSERT_TRUE(is_hex_id(id)) << id;
+      ASSERT_TRUE(seen.insert(id).second) << "duplicate id " << id;
+    }
+  // Consecutive ids of one thread share no visible structure (no counter in plain sight).
+  EXPECT_NE(ids[0][0].substr(0, 16), ids[0][1].substr(0, 16));
+  EXPECT_NE(ids[0][0].substr(16), ids[0][1].substr(16));
 }
 
 TEST(Ids, HexIdValidation) {

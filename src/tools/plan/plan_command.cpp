@@ -154,9 +154,10 @@ int run(Args& a) {
     long every = std::max(1L, std::lround(a.every));
     for (const SimTick& k : r.ticks) {
       if (static_cast<long>(k.t) % every != 0) continue;
-      std::printf("%6.0f %7.1f %8.1f %10.1f %7d %8d %7d %11.1f %10.2f\n", k.t, k.users, k.queued,
-                  k.in_service, k.ready, k.starting, k.desired, k.ready ? k.in_service / k.ready : 0.0,
-                  k.ttft_mean);
+      // The TTFT (latency) column is that of the requests admitted in this tick: "-" when none was.
+      std::printf("%6.0f %7.1f %8.1f %10.1f %7d %8d %7d %11.1f %10s\n", k.t, k.users, k.queued, k.in_service,
+                  k.ready, k.starting, k.desired, k.ready ? k.in_service / k.ready : 0.0,
+                  k.admitted > 0 ? fixed(k.ttft_mean, 2, "").c_str() : "-");
     }
     std::printf(
         "summary: mean replicas %.2f (max %d), max queue %.1f, max wait %.0fs, %s mean %.2fs max %.2fs, "

@@ -1,0 +1,40 @@
+# Throwaway PostgreSQL for the benchmarks (sourced, not run).
+#
+#   . "$root/bench/lib/postgres.sh"
+#   bench_pg_start "$work"      # initdb into $work/data, a free port on 127.0.0.1; sets pg_pid, pg_port, pg_url
+#   ...
+#   bench_pg_stop               # fast shutdown (SIGINT) and wait; safe to call twice
+#
+# As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root, and
+# $work is handed to that user. PARLEY_PG_BIN overrides /usr/lib/postgresql/15/bin. Extra server
+# settings: PG_OPTS (e.g. "-c log_min_duration_statement=5"). The server log is $work/pg.log.
+
+bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+pg_pid=""
+bench_pg_start() {
+  local work="$1" pgbin="${PARLEY_PG_BIN:-/usr/lib/postgresql/15/bin}" as_pg=()
+  [ -x "$pgbin/initdb" ] || { echo "no PostgreSQL at $pgbin (apt-get install postgresql, or set PARLEY_PG_BIN)" >&2; return 1; }
+  if [ "$(id -u)" = 0 ]; then
+    local pguser=postgres
+    id -u postgres >/dev/null 2>&1 || pguser=nobody
+    chown "$pguser" "$work"
+    as_pg=(setpriv --reuid="$pguser" --regid="$(id -g "$pguser")" --clear-groups)
+  fi
+  pg_port="$(bench_free_port)"
+  "${as_pg[@]}" "$pgbin/initdb" -D "$work/data" -U parley -A trust -E UTF8 --locale=C --no-sync >/dev/null
+  # shellcheck disable=SC2086
+  "${as_pg[@]}" "$pgbin/postgres" -D "$work/data" -p "$pg_port" -k "$work" -c listen_addresses=127.0.0.1 \
+    -c max_connections=200 -c shared_buffers=256MB -c synchronous_commit=off ${PG_OPTS:-} >"$work/pg.log" 2>&1 &
+  pg_pid=$!
+  for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
+  "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { cat "$work/pg.log" >&2; return 1; }
+  pg_url="postgres://parley@127.0.0.1:$pg_port/postgres"
+}
+
+bench_pg_stop() {
+  if [ -n "$pg_pid" ]; then
+    kill -INT "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null || true
+    pg_pid=""
+  fi
+}
