@@ -18,3 +18,5 @@ function request()
     ["Content-Type"] = "application/json",
   }, body)
 end
+local lib = os.getenv("BENCH_LIB")  -- bench/lib: PACE_MS pacing (see pace.lua)
+if lib then dofile(lib .. "/pace.lua") end

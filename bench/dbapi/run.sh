@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # db-api benchmark on PostgreSQL: starts a throwaway PostgreSQL (initdb in a temp dir, free port,
 # 127.0.0.1) and `parley db-api` on it, seeds one chat with 20 messages, then runs wrk:
-#   1. GET  /v1/chats/{id}           100 connections
-#   2. POST /v1/chats/{id}/messages  100 connections (a new message per request)
-#   3. GET  /v1/chats/{id}           1000 connections
-# and prints wrk's output and db-api's RSS after each run.
+#   1. GET  /v1/chats/{id}           100 connections, as fast as answered (saturation)
+#   2. GET  /v1/chats/{id}           100 connections, paced (GET_PACE_MS, default 4: ~15-20k req/s)
+#   3. POST /v1/chats/{id}/messages  100 connections (a new message per request), saturation
+#   4. POST /v1/chats/{id}/messages  100 connections, paced (POST_PACE_MS, default 20: ~4k req/s)
+#   5. GET  /v1/chats/{id}           1000 connections, saturation
+# and prints wrk's output and db-api's RSS after each run. wrk is a closed loop: unpaced, the mean
+# latency is connections / throughput and the p99 is queueing at saturation; paced runs (after each
+# answer a connection waits a random 0..2N ms, bench/lib/pace.lua) show the latency at a rate.
 #
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
-# Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16), PACE_MS
-# (unset: every connection sends as fast as it is answered; N: after each answer a connection waits
-# a random 0..2N ms, to measure latency at a given rate rather than at saturation), PG_OPTS.
+# Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
+# GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -61,11 +64,13 @@ pg_cpu() { local t=0; for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(cpu_
 hz=$(getconf CLK_TCK)
 ulimit -n 65536 2>/dev/null || true
 echo "RSS before: $(rss)"
-run() {
-  echo; echo "== wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
+export BENCH_LIB="$root/bench/lib"
+run() {  # run CONNECTIONS SCRIPT [PACE_MS]
+  local pace="${3:-}"
+  echo; echo "== ${pace:+PACE_MS=$pace }wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
   local a0 p0 out n a1 p1
   a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
-  out="$(wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base")"
+  out="$(PACE_MS="$pace" wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base")"
   a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
   echo "$out" | sed 's/^/   /'
   n=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -75,7 +80,9 @@ run() {
       a/hz, p/hz, n, 1e6*a/hz/n, 1e6*p/hz/n }'
 }
 run 100 get_chat.lua
+run 100 get_chat.lua "${GET_PACE_MS:-4}"
 run 100 post_message.lua
+run 100 post_message.lua "${POST_PACE_MS:-20}"
 # the chat grew; measure GETs on a fresh 20-message chat again for the 1000-connection run
 chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat 2"}' "$base/v1/chats" |
            python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"

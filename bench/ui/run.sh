@@ -4,13 +4,13 @@
 # to show pages: it points at a closed port). A browser session is made through the UI (GET /,
 # POST /chats with its CSRF token), the chat gets 20 messages through db-api (owner read from the
 # database), then wrk reads the page:
-#   GET /chats/{id}   100 connections (WRK_CONNS)
+#   GET /chats/{id}   100 connections (WRK_CONNS), as fast as answered, then paced (PACE_MS, default 40:
+#                     after each answer a connection waits a random 0..80 ms, bench/lib/pace.lua)
 # and prints wrk's output, the CPU time per page of ui, db-api and PostgreSQL, and the RSS of ui.
 #
 #   bench/ui/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), WRK_CONNS (100), THREADS (event loop
-# threads of ui and db-api, 2), POOL_SIZE (db-api's PostgreSQL connections, 16), PACE_MS (unset: as
-# fast as answered; N: a random 0..2N ms pause after each answer, for latency at a given rate), PG_OPTS.
+# threads of ui and db-api, 2), POOL_SIZE (db-api's PostgreSQL connections, 16), PACE_MS (40), PG_OPTS.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -75,14 +75,20 @@ pg_cpu() { local t=0; for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(cpu_
 rss() { grep -E 'VmRSS|VmHWM' "/proc/$1/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
 ulimit -n 20000 2>/dev/null || true
 conns="${WRK_CONNS:-100}"
-echo; echo "== wrk -t${WRK_THREADS:-2} -c$conns -d$duration --latency chat_page.lua   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
-u0=$(cpu_of "$ui_pid"); a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
-out="$(wrk -t"${WRK_THREADS:-2}" -c"$conns" -d"$duration" --latency -s "$here/chat_page.lua" "$ui")"
-u1=$(cpu_of "$ui_pid"); a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
-echo "$out" | sed 's/^/   /'
-n=$(echo "$out" | awk '/requests in/ {print $1}')
-echo "   ui $(rss "$ui_pid")"
-awk -v n="$n" -v u=$((u1 - u0)) -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" 'BEGIN {
-  printf "   CPU per page: ui %.0f us, db-api %.0f us, postgres %.0f us (total %.0f us) over %d pages\n",
-    1e6*u/hz/n, 1e6*a/hz/n, 1e6*p/hz/n, 1e6*(u+a+p)/hz/n, n }'
-echo "   load average after: $(cut -d' ' -f1 /proc/loadavg)"
+export BENCH_LIB="$root/bench/lib"
+run() {  # run [PACE_MS]
+  local pace="${1:-}" u0 a0 p0 u1 a1 p1 out n
+  echo; echo "== ${pace:+PACE_MS=$pace }wrk -t${WRK_THREADS:-2} -c$conns -d$duration --latency chat_page.lua   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
+  u0=$(cpu_of "$ui_pid"); a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
+  out="$(PACE_MS="$pace" wrk -t"${WRK_THREADS:-2}" -c"$conns" -d"$duration" --latency -s "$here/chat_page.lua" "$ui")"
+  u1=$(cpu_of "$ui_pid"); a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
+  echo "$out" | sed 's/^/   /'
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  echo "   ui $(rss "$ui_pid")"
+  awk -v n="$n" -v u=$((u1 - u0)) -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" 'BEGIN {
+    printf "   CPU per page: ui %.0f us, db-api %.0f us, postgres %.0f us (total %.0f us) over %d pages\n",
+      1e6*u/hz/n, 1e6*a/hz/n, 1e6*p/hz/n, 1e6*(u+a+p)/hz/n, n }'
+  echo "   load average after: $(cut -d' ' -f1 /proc/loadavg)"
+}
+run                      # as fast as answered: throughput, and latency at saturation
+run "${PACE_MS:-40}"     # paced: ~2,000-2,500 pages/s, the latency at a rate above the target's 1,800
