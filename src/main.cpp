@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <exception>
 
-#include "core/allocator.hpp"
 #include "core/command.hpp"
 #include "services/dbapi/dbapi_command.hpp"
 #include "services/lmapi/lmapi_command.hpp"
@@ -16,7 +15,6 @@
 #include "tools/plan/plan_command.hpp"
 
 int main(int argc, char** argv) {
-  parley::tune_allocator();  // first, before any thread (core/allocator.hpp)
   CLI::App app{"Parley: a self-hosted AI chat application", "parley"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "parley 0.1.0");
