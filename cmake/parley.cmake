@@ -1,12 +1,15 @@
 # parley_library(NAME DIR DEPS...): a static library of every .cpp under DIR.
-# Files named *_avx2.cpp / *_avx512.cpp are compiled with their ISA's flags (run-time dispatch
+# Files named *_avx2.cpp / *_avx512.cpp / *_amx.cpp are compiled with their ISA's flags (run-time dispatch
 # picks them from CPUID); everything else targets baseline x86-64 so one binary runs anywhere.
 set(PARLEY_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
 set(PARLEY_AVX512_FLAGS ${PARLEY_AVX2_FLAGS} -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16)
+set(PARLEY_AMX_FLAGS ${PARLEY_AVX512_FLAGS} -mamx-tile -mamx-int8)
 
 function(parley_isa_flags)
   foreach(src IN LISTS ARGN)
-    if(src MATCHES "_avx512\\.cpp$")
+    if(src MATCHES "_amx\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${PARLEY_AMX_FLAGS}")
+    elseif(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${PARLEY_AVX512_FLAGS}")
     elseif(src MATCHES "_avx2\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${PARLEY_AVX2_FLAGS}")

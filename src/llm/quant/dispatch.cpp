@@ -1,5 +1,9 @@
 // Public entry points: sizes, ISA selection (CPUID once, PARLEY_ISA override, set_isa for tests) and
 // dispatch to the per-ISA kernels with fallback to the scalar reference.
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cassert>
 #include <cstdlib>
@@ -14,6 +18,16 @@
 namespace parley::llm::quant {
 namespace {
 
+// AMX-TILE and AMX-INT8 (CPUID.(7,0):EDX bits 24, 25), and the kernel's permission for this process to
+// use the tile data state (Linux >= 5.16; without it the first tile instruction faults). Idempotent.
+bool amx_usable() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  if (!((edx >> 24) & 1) || !((edx >> 25) & 1)) return false;
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
 Isa detect() {
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
@@ -21,6 +35,7 @@ Isa detect() {
   const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                       __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16");
+  if (avx512 && amx_usable()) return Isa::Amx;
   return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
@@ -28,7 +43,11 @@ Isa initial_isa() {
   Isa isa = detect();
   if (const char* env = std::getenv("PARLEY_ISA")) {
     const std::string v = env;
-    Isa want = v == "scalar" ? Isa::Scalar : v == "avx2" ? Isa::Avx2 : v == "avx512" ? Isa::Avx512 : isa;
+    Isa want = v == "scalar" ? Isa::Scalar
+               : v == "avx2"   ? Isa::Avx2
+               : v == "avx512" ? Isa::Avx512
+               : v == "amx"    ? Isa::Amx
+                               : isa;
     if (want < isa) isa = want;
   }
   return isa;
@@ -61,6 +80,7 @@ const char* isa_name(Isa isa) {
     case Isa::Scalar: return "scalar";
     case Isa::Avx2: return "avx2";
     case Isa::Avx512: return "avx512";
+    case Isa::Amx: return "amx";
   }
   return "?";
 }

@@ -1,7 +1,7 @@
 // Quantized tensor kernels: row (de)quantization and the weight x activation matrix product that the
 // forward pass runs on. Every operation has a scalar reference (kernels_scalar / the Isa::Scalar path)
-// and AVX2 / AVX-512 VNNI versions chosen once at start-up from CPUID (override: env PARLEY_ISA=
-// scalar|avx2|avx512, or set_isa() in tests).
+// and AVX2 / AVX-512 VNNI (+ AMX-INT8 for prompt tiles on packed weights) versions chosen once at start-up
+// from CPUID (override: env PARLEY_ISA=scalar|avx2|avx512|amx, or set_isa() in tests).
 //
 // Typical use for Y = X W^T with W [m rows, k] in type wt and X [n_tokens, k] f32:
 //   std::vector<std::byte> xq(activation_bytes(wt, k, n));
@@ -49,8 +49,10 @@ void matmul(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t 
 
 // Instruction-set selection (process-wide). detected_isa(): best the CPU supports; active_isa(): the one
 // in use (detected, or PARLEY_ISA, or set_isa()). set_isa() clamps to what the CPU supports and returns
-// what it set; meant for tests and benchmarks.
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+// what it set; meant for tests and benchmarks. Amx = AVX-512 VNNI plus AMX-INT8 tiles (used by
+// matmul_packed for full 16-token tiles); detected only when the kernel grants the process the tile state
+// (arch_prctl ARCH_REQ_XCOMP_PERM), so everything that checks >= Avx512 also holds for it.
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Amx = 3 };
 Isa detected_isa();
 Isa active_isa();
 Isa set_isa(Isa isa);

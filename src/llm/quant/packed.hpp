@@ -68,6 +68,10 @@ void matmul_packed_scalar(const PackedWeight& w, int64_t row_begin, int64_t row_
                           int64_t n_tokens, float* Y, int64_t ldy);
 bool matmul_packed_avx512(const PackedWeight& w, int64_t row_begin, int64_t row_end, const void* Xq,
                           int64_t n_tokens, float* Y, int64_t ldy);
+// AMX-INT8 (TDPBSUD): n_tokens must be a multiple of 16 (full tiles); false for a type it does not cover.
+// Configures the calling thread's tiles on entry and releases them on return.
+bool matmul_packed_amx(const PackedWeight& w, int64_t row_begin, int64_t row_end, const void* Xq,
+                       int64_t n_tokens, float* Y, int64_t ldy);
 
 // Section geometry of one panel (see the layout above).
 struct PanelLayout {

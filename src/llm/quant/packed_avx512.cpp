@@ -20,6 +20,7 @@
 #include "llm/quant/blocks.hpp"
 #include "llm/quant/kernels_impl.hpp"
 #include "llm/quant/packed.hpp"
+#include "llm/quant/packed_block_avx512.hpp"
 
 namespace parley::llm::quant::detail {
 namespace {
@@ -27,26 +28,6 @@ namespace {
 constexpr int64_t kTokenTile = 16;          // tokens per panel pass (accumulators in registers)
 constexpr int64_t kTokenChunk = 64;         // tokens per pass over the weights (activations stay in L2)
 constexpr size_t kPrefetchDistance = 4096;  // bytes ahead of each panel stream (generation, prefetcht1)
-
-// Per token and block: xd = activation scale, xs = offset factor (xd * sum for types with a stored
-// minimum, c * xd * sum for the symmetric ones, whose offset is -c * d).
-// Q6_K (16-element scales) uses xs0 / xs1 = 32 * xd * (sum of each half) instead of xs.
-struct PackedActs {
-  std::vector<float> xd, xs, xs0, xs1;  // [token][block]
-  void fill(const BlockQ8A* X, int64_t count, bool has_m, float c, bool halves) {
-    xd.resize(static_cast<size_t>(count)), xs.resize(static_cast<size_t>(count));
-    if (halves) xs0.resize(static_cast<size_t>(count)), xs1.resize(static_cast<size_t>(count));
-    const float f = has_m ? 1.0f : c;
-    for (int64_t i = 0; i < count; ++i) {
-      const size_t u = static_cast<size_t>(i);
-      xd[u] = X[i].d;
-      xs[u] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
-      if (halves)
-        xs0[u] = c * X[i].d * static_cast<float>(X[i].sum[0]),
-        xs1[u] = c * X[i].d * static_cast<float>(X[i].sum[1]);
-    }
-  }
-};
 
 inline __m512i bcast4(const int8_t* p) {
   int v;
@@ -59,97 +40,32 @@ template <int kSteps, bool kQh, bool kM, bool kK, bool k6, int TJ>
 __attribute__((always_inline)) inline void panel_block(const uint8_t* panel, const PanelLayout& l, int64_t nb,
                                                        int64_t b, const BlockQ8A* X, const PackedActs& a,
                                                        int64_t j0, __m512* acc) {
-  const uint8_t* qs = panel + l.qs_off;
-  const uint8_t* qh = panel + l.qh_off;
-  const uint16_t* d16 = reinterpret_cast<const uint16_t*>(panel + l.d_off);
-  const uint16_t* m16 = reinterpret_cast<const uint16_t*>(panel + l.m_off);
-  constexpr size_t kQsBlock = static_cast<size_t>(kSteps) * 64;
-  const __m512i low4 = _mm512_set1_epi8(0x0f), sixteen = _mm512_set1_epi8(16);
-  {
-    const uint8_t* qb = qs + b * kQsBlock;
-    __m512i w[8];
-    if constexpr (kSteps == 8) {
-      for (int i = 0; i < 8; ++i) w[i] = _mm512_load_si512(qb + 64 * i);
-    } else {
-      for (int s = 0; s < 4; ++s) {
-        const __m512i v = _mm512_load_si512(qb + 64 * s);
-        __m512i lo = _mm512_and_si512(v, low4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-        if constexpr (kQh) {
-          uint64_t mk[2];
-          std::memcpy(mk, qh + b * 64 + 16 * s, 16);
-          lo = _mm512_mask_add_epi8(lo, static_cast<__mmask64>(mk[0]), lo, sixteen);
-          hi = _mm512_mask_add_epi8(hi, static_cast<__mmask64>(mk[1]), hi, sixteen);
-        }
-        w[s] = lo, w[4 + s] = hi;
+  __m512i w[8];
+  unpack_block<kSteps, kQh, k6>(panel, l, b, w);
+  __m512 d, m;
+  block_scales<kM, kK, k6>(panel, l, b, d, m);
+  for (int t = 0; t < TJ; ++t) {
+    const int64_t xi = (j0 + t) * nb + b;
+    const int8_t* x = X[xi].qs;
+    if constexpr (k6) {  // halves apart: elements 0-15 are w[0..3], 16-31 w[4..7]
+      __m512i h0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
+      __m512i h1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], bcast4(x + 16));
+      for (int i = 1; i < 4; ++i) {
+        h0 = _mm512_dpbusd_epi32(h0, w[i], bcast4(x + 4 * i));
+        h1 = _mm512_dpbusd_epi32(h1, w[4 + i], bcast4(x + 16 + 4 * i));
       }
-      if constexpr (k6) {  // bits 4-5 (packed.hpp, qh6): w |= shifted bits & 0x30
-        const __m512i c30 = _mm512_set1_epi8(0x30);
-        for (int p = 0; p < 2; ++p) {
-          const __m512i h = _mm512_load_si512(qh + b * 128 + 64 * p);
-          w[p] = _mm512_ternarylogic_epi32(w[p], _mm512_slli_epi16(h, 4), c30, 0xf8);
-          w[p + 2] = _mm512_ternarylogic_epi32(w[p + 2], _mm512_slli_epi16(h, 2), c30, 0xf8);
-          w[4 + p] = _mm512_ternarylogic_epi32(w[4 + p], h, c30, 0xf8);
-          w[6 + p] = _mm512_ternarylogic_epi32(w[6 + p], _mm512_srli_epi16(h, 2), c30, 0xf8);
-        }
-      }
+      const size_t u = static_cast<size_t>(xi);
+      acc[t] = add_half_dot(acc[t], h0, d, a.xd[u], a.xs0[u]);
+      acc[t] = add_half_dot(acc[t], h1, m, a.xd[u], a.xs1[u]);
+      continue;
     }
-    __m512 d, m;
-    if constexpr (k6) {  // d * sc of each half: d = first 16 elements, m = last 16
-      const __m512 dv =
-          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + (b / 8) * 16)));
-      const __m128i s0 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32));
-      const __m128i s1 = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 32 + 16));
-      d = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s0)));
-      m = _mm512_mul_ps(dv, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s1)));
-    } else if constexpr (kK) {  // d * sc, -dmin * mn of the 16 rows (exact in f32)
-      const int64_t sb = b / 8;
-      const __m128i sc = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.sc_off + b * 16));
-      const __m128i mn = _mm_load_si128(reinterpret_cast<const __m128i*>(panel + l.mn_off + b * 16));
-      d = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + sb * 16))),
-                        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)));
-      m = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + sb * 16))),
-                        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)));
-      m = _mm512_sub_ps(_mm512_setzero_ps(), m);
-    } else {
-      d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d16 + b * 16)));
-      if constexpr (kM)
-        m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(m16 + b * 16)));
+    __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
+    __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], bcast4(x + 4));
+    for (int i = 2; i < 8; i += 2) {
+      s0 = _mm512_dpbusd_epi32(s0, w[i], bcast4(x + 4 * i));
+      s1 = _mm512_dpbusd_epi32(s1, w[i + 1], bcast4(x + 4 * i + 4));
     }
-    for (int t = 0; t < TJ; ++t) {
-      const int64_t xi = (j0 + t) * nb + b;
-      const int8_t* x = X[xi].qs;
-      if constexpr (k6) {  // halves apart: elements 0-15 are w[0..3], 16-31 w[4..7]
-        __m512i h0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
-        __m512i h1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], bcast4(x + 16));
-        for (int i = 1; i < 4; ++i) {
-          h0 = _mm512_dpbusd_epi32(h0, w[i], bcast4(x + 4 * i));
-          h1 = _mm512_dpbusd_epi32(h1, w[4 + i], bcast4(x + 16 + 4 * i));
-        }
-        const __m512 xd = _mm512_set1_ps(a.xd[static_cast<size_t>(xi)]);
-        acc[t] = _mm512_fmadd_ps(
-            d, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h0), xd, _mm512_set1_ps(a.xs0[static_cast<size_t>(xi)])),
-            acc[t]);
-        acc[t] = _mm512_fmadd_ps(
-            m, _mm512_fmsub_ps(_mm512_cvtepi32_ps(h1), xd, _mm512_set1_ps(a.xs1[static_cast<size_t>(xi)])),
-            acc[t]);
-        continue;
-      }
-      __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], bcast4(x));
-      __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], bcast4(x + 4));
-      for (int i = 2; i < 8; i += 2) {
-        s0 = _mm512_dpbusd_epi32(s0, w[i], bcast4(x + 4 * i));
-        s1 = _mm512_dpbusd_epi32(s1, w[i + 1], bcast4(x + 4 * i + 4));
-      }
-      const __m512 dot = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
-      const __m512 xd = _mm512_set1_ps(a.xd[static_cast<size_t>(xi)]);
-      const __m512 xs = _mm512_set1_ps(a.xs[static_cast<size_t>(xi)]);
-      if constexpr (kM) {
-        acc[t] = _mm512_fmadd_ps(dot, _mm512_mul_ps(d, xd), acc[t]);
-        acc[t] = _mm512_fmadd_ps(m, xs, acc[t]);
-      } else {
-        acc[t] = _mm512_fmadd_ps(d, _mm512_fmsub_ps(dot, xd, xs), acc[t]);
-      }
-    }
+    acc[t] = add_block_dot<kM>(acc[t], _mm512_add_epi32(s0, s1), d, m, a, xi);
   }
 }
 
@@ -208,10 +124,7 @@ void run_streams(const PackedWeight& w, const PanelLayout& l, int64_t r0, int64_
   const int64_t half = (p1 - p0) / 2, pm = p0 + half;
   const uint8_t* end_a = w.panel(pm);
   const uint8_t* end_b = w.panel(p1);
-  auto mask_of = [&](int64_t p) {
-    const int64_t valid = std::min<int64_t>(kPanelRows, r1 - p * kPanelRows);
-    return static_cast<__mmask16>((1u << valid) - 1);
-  };
+  auto mask_of = [&](int64_t p) { return panel_rows_mask(p * kPanelRows, r1); };
   for (int64_t i = 0; i < half; ++i) {
     const int64_t pa = p0 + i, pb = pm + i;
     panel_pair<kSteps, kQh, kM, kK, k6, TJ>(w.panel(pa), w.panel(pb), l, nb, X, a, Y, ldy, pa * kPanelRows,
@@ -245,8 +158,7 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
     const int64_t je = std::min(n, jc + kTokenChunk);
     for (int64_t row0 = r0; row0 < r1; row0 += kPanelRows) {
       const uint8_t* panel = w.panel(row0 / kPanelRows);
-      const int64_t valid = std::min<int64_t>(kPanelRows, r1 - row0);
-      const __mmask16 mask = static_cast<__mmask16>((1u << valid) - 1);
+      const __mmask16 mask = panel_rows_mask(row0, r1);
       for (int64_t j = jc; j < je; j += kTokenTile) {
         switch (std::min(kTokenTile, je - j)) {
           case 1:

@@ -36,14 +36,7 @@ struct Case {
   int64_t rows, k, n;
 };
 
-class IsaGuard {
- public:
-  IsaGuard() : saved_(active_isa()) {}
-  ~IsaGuard() { set_isa(saved_); }
-
- private:
-  Isa saved_;
-};
+using test::IsaGuard;
 
 void check_type(TensorType t, const Case& c, uint32_t seed) {
   const auto wf = test::random_data(c.rows * c.k, seed);

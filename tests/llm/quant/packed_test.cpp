@@ -16,75 +16,26 @@
 
 #include "llm/quant/blocks.hpp"
 #include "llm/quant/kernels.hpp"
+#include "llm/quant/packed_case.hpp"
 #include "llm/quant/test_util.hpp"
 
 namespace parley::llm::quant {
 namespace {
 
-class IsaGuard {
- public:
-  IsaGuard() : saved_(active_isa()) {}
-  ~IsaGuard() { set_isa(saved_); }
-
- private:
-  Isa saved_;
-};
-
-struct Case {
-  int64_t rows, k, n, r0, r1;
-};
+using Case = test::PackedShape;
 
 void check(TensorType t, const Case& c, uint32_t seed) {
-  IsaGuard guard;
-  const auto wf = test::random_data(c.rows * c.k, seed);
-  const auto xf = test::random_data(c.n * c.k, seed + 7);
-  const auto wq = test::quantize_matrix(t, wf, c.rows, c.k);
-  std::vector<uint8_t> xq(activation_bytes(t, c.k, c.n));
-  quantize_activations(t, xf.data(), c.k, c.n, xq.data());
-  const PackedWeight p = pack_weight(t, wq.data(), c.rows, c.k);
-  ASSERT_EQ(p.panels, (c.rows + 15) / 16);
-
-  const int64_t ldy = c.rows + 5;
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> ref(static_cast<size_t>(c.n * ldy), nan);
-  set_isa(Isa::Scalar);
-  matmul(t, wq.data(), c.k, c.r0, c.r1, xq.data(), c.n, ref.data(), ldy);
-  // sum |w x| per output, from the dequantized weights and the activations as quantized.
-  std::vector<float> w(static_cast<size_t>(c.rows * c.k));
-  for (int64_t r = 0; r < c.rows; ++r)
-    dequantize_row(t, wq.data() + row_bytes(t, c.k) * r, w.data() + r * c.k, c.k);
-  const auto* xb = reinterpret_cast<const BlockQ8A*>(xq.data());
-  auto mag = [&](int64_t j, int64_t i) {
-    double m = 0;
-    for (int64_t e = 0; e < c.k; ++e)
-      m += std::fabs(static_cast<double>(w[i * c.k + e]) * xb[(j * c.k + e) / 32].d *
-                     xb[(j * c.k + e) / 32].qs[e % 32]);
-    return m;
-  };
-
+  const test::PackedCase pc(t, c, c.rows + 5, seed);
+  ASSERT_EQ(pc.p.panels, (c.rows + 15) / 16);
   for (Isa isa : {Isa::Scalar, Isa::Avx512}) {
-    if (set_isa(isa) != isa) continue;
-    std::vector<float> y(static_cast<size_t>(c.n * ldy), nan);
-    matmul_packed(p, c.r0, c.r1, xq.data(), c.n, y.data(), ldy);
-    const double tol = isa == Isa::Scalar ? 1e-5 : 2e-5;
-    for (int64_t j = 0; j < c.n; ++j)
-      for (int64_t i = 0; i < ldy; ++i) {
-        const float got = y[j * ldy + i];
-        if (i < c.r0 || i >= c.r1) {
-          ASSERT_TRUE(std::isnan(got)) << "wrote outside the range: row " << i;
-          continue;
-        }
-        const float want = ref[j * ldy + i];
-        ASSERT_NEAR(got, want, tol * mag(j, i) + 1e-30)
-            << type_info(t).name << " " << isa_name(isa) << " rows " << c.rows << " k " << c.k << " n " << c.n
-            << " token " << j << " row " << i;
-      }
+    const std::vector<float> y = pc.run(isa);
+    if (y.empty()) continue;
+    pc.expect_near(y, pc.ref, isa == Isa::Scalar ? 1e-5 : 2e-5, isa_name(isa));
   }
 }
 
-const TensorType kTypes[] = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0,
-                             TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
-bool kquant(TensorType t) { return t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K; }
+const std::vector<TensorType>& kTypes = test::packed_types();
+bool kquant(TensorType t) { return test::is_kquant(t); }
 
 TEST(Packed, GenerationShapes) {
   uint32_t seed = 1;

@@ -6,9 +6,37 @@
 #include <random>
 #include <vector>
 
+#include "llm/quant/blocks.hpp"
 #include "llm/quant/kernels.hpp"
 
 namespace parley::llm::quant::test {
+
+// Restores the ISA that was active when it was made.
+class IsaGuard {
+ public:
+  IsaGuard() : saved_(active_isa()) {}
+  ~IsaGuard() { set_isa(saved_); }
+
+ private:
+  Isa saved_;
+};
+
+// The types with a packed layout (packed.hpp); K-quants need k in multiples of 256.
+inline const std::vector<TensorType>& packed_types() {
+  static const std::vector<TensorType> t = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0,
+                                            TensorType::Q5_1, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K};
+  return t;
+}
+inline bool is_kquant(TensorType t) {
+  return t == TensorType::Q4_K || t == TensorType::Q5_K || t == TensorType::Q6_K;
+}
+
+// sum |w x| of one output: k dequantized weights of a row and the Q8A blocks of one token (as quantized).
+inline double abs_dot(const float* w, const BlockQ8A* x, int64_t k) {
+  double m = 0;
+  for (int64_t e = 0; e < k; ++e) m += std::fabs(static_cast<double>(w[e]) * x[e / 32].d * x[e / 32].qs[e % 32]);
+  return m;
+}
 
 inline const std::vector<TensorType>& all_types() {
   static const std::vector<TensorType> t = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q8_0,
