@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "llm/quant/blocks.hpp"
@@ -29,7 +28,13 @@ namespace parley::llm::quant::detail {
 namespace {
 
 constexpr int64_t kTile = 16;          // tokens per tile (rows of A and C)
-constexpr int64_t kChunkTokens = 128;   // tokens per pass over the weights (their activations stay in L2)
+// Tokens per pass over the weights: as many as keep their activations (a 40-byte BlockQ8A + 12 bytes of
+// factors per 32 columns) within ~1 MB of L2, at least 64. Each pass unpacks every panel once more.
+constexpr size_t kChunkActivationBytes = size_t{1} << 20;
+int64_t chunk_tokens(int64_t k) {
+  const int64_t fit = static_cast<int64_t>(kChunkActivationBytes) / (k / 32 * 52) / kTile * kTile;
+  return std::max<int64_t>(64, fit);
+}
 
 // The LDTILECFG operand (palette 1): bytes per row and rows of each tile register.
 struct alignas(64) TileConfig {
@@ -107,36 +112,41 @@ void unpack_panel(const uint8_t* panel, const PanelLayout& l, int64_t nb, PanelS
   asm volatile("" ::: "memory");  // tileloadd reads s.w behind the compiler's back
 }
 
-// The activation factors of PackedActs regrouped per token tile: f[tile][block][16 tokens], so that one
-// block's factors of a tile's 16 tokens sit at constant offsets of one pointer.
-// The activation bytes likewise: qs[tile][block][16 tokens][32], so that the A operand of a block is 512
-// contiguous bytes (8 full cache lines, one sequential stream per tile) instead of 16 rows 40 * nb apart.
+// The activation factors of PackedActs laid out per token tile: f[tile][block][16 tokens], so that one
+// block's factors of a tile's 16 tokens sit at constant offsets of one pointer. Filled once per call
+// (n x nb x 12 bytes; a call may cover only a few panels, so this is kept cheap).
 struct TileActs {
   std::vector<float> xd, xs0, xs1;  // [n / 16][nb][16]; xs0 = xs except for Q6_K
-  std::vector<int8_t> qs;           // [n / 16][nb][16][32]
-  void fill(const BlockQ8A* X, const PackedActs& a, int64_t n, int64_t nb, bool halves) {
+  void fill(const BlockQ8A* X, int64_t n, int64_t nb, bool has_m, float c, bool halves) {
     const size_t count = static_cast<size_t>(n * nb);
-    xd.resize(count), xs0.resize(count), qs.resize(count * 32);
+    xd.resize(count), xs0.resize(count);
     if (halves) xs1.resize(count);
-    const std::vector<float>& s0 = halves ? a.xs0 : a.xs;
-    for (int64_t j = 0; j < n; ++j)
+    const float f = has_m ? 1.0f : c;
+    for (int64_t j = 0; j < n; ++j) {
+      const BlockQ8A* x = X + j * nb;
+      const size_t to0 = static_cast<size_t>((j / kTile) * nb * kTile + j % kTile);
       for (int64_t b = 0; b < nb; ++b) {
-        const size_t from = static_cast<size_t>(j * nb + b);
-        const size_t to = static_cast<size_t>(((j / kTile) * nb + b) * kTile + j % kTile);
-        xd[to] = a.xd[from], xs0[to] = s0[from];
-        std::memcpy(&qs[to * 32], X[from].qs, 32);
-        if (halves) xs1[to] = a.xs1[from];
+        const size_t to = to0 + static_cast<size_t>(b * kTile);
+        xd[to] = x[b].d;
+        if (halves) {
+          xs0[to] = PackedActs::half_offset_factor(x[b], c, 0);
+          xs1[to] = PackedActs::half_offset_factor(x[b], c, 1);
+        } else {
+          xs0[to] = PackedActs::offset_factor(x[b], f);
+        }
       }
+    }
   }
 };
 
 // Tokens [j0, j0 + 16) x one panel (16 rows) over all nb blocks; w: B of block b at w + 512 b.
 template <bool kM, bool k6>
-void tile_pass(const uint8_t* w, const Line* dm, int64_t nb, const TileActs& f, int64_t j0,
+void tile_pass(const uint8_t* w, const Line* dm, int64_t nb, const BlockQ8A* X, const TileActs& f, int64_t j0,
                float* Y, int64_t ldy, int64_t row0, __mmask16 rows_mask) {
   constexpr int kParts = k6 ? 2 : 1;  // products per block (Q6_K: one per 16-element half)
   const int64_t products = nb * kParts;
-  const int8_t* qs = f.qs.data() + j0 * nb * 32;  // + 512 b: block b of the tile's tokens
+  const BlockQ8A* xt = X + j0 * nb;  // A of block b: xt[b].qs, rows nb blocks apart
+  const int64_t stride = nb * static_cast<int64_t>(sizeof(BlockQ8A));
   const float* xd = f.xd.data() + j0 * nb;  // + 16 b: block b of the tile's tokens
   const float* xs0 = f.xs0.data() + j0 * nb;
   const float* xs1 = (k6 ? f.xs1 : f.xs0).data() + j0 * nb;
@@ -147,7 +157,7 @@ void tile_pass(const uint8_t* w, const Line* dm, int64_t nb, const TileActs& f, 
   for (auto& v : acc) v = _mm512_setzero_ps();
   auto issue = [&](int64_t p) {
     const int64_t b = p / kParts, part = p % kParts;
-    issue_product(p, qs + 512 * b + 16 * part, 32, w + 512 * b + 256 * part);
+    issue_product(p, xt[b].qs + 16 * part, stride, w + 512 * b + 256 * part);
   };
   auto scale = [&](int64_t p) {
     const int64_t b = p / kParts;
@@ -186,22 +196,20 @@ template <int kSteps, bool kQh, bool kM, bool kK = false, bool k6 = false>
 void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64_t n, float* Y, int64_t ldy) {
   const PanelLayout l = panel_layout(w.type, w.k);
   const int64_t nb = w.k / 32;
-  thread_local PackedActs a;
   thread_local TileActs f;
   thread_local PanelScratch s;
-  a.fill(X, n * nb, kM, l.c, k6);
-  f.fill(X, a, n, nb, k6);
-  asm volatile("" ::: "memory");  // tileloadd reads f.qs behind the compiler's back
+  f.fill(X, n, nb, kM, l.c, k6);
   const TileConfig cfg = tile_config(k6 ? 16 : 32);
   _tile_loadconfig(&cfg);
-  for (int64_t jc = 0; jc < n; jc += kChunkTokens) {
-    const int64_t je = std::min(n, jc + kChunkTokens);
+  const int64_t chunk = chunk_tokens(w.k);
+  for (int64_t jc = 0; jc < n; jc += chunk) {
+    const int64_t je = std::min(n, jc + chunk);
     for (int64_t row0 = r0; row0 < r1; row0 += kPanelRows) {
       const uint8_t* panel = w.panel(row0 / kPanelRows);
       unpack_panel<kSteps, kQh, kM, kK, k6>(panel, l, nb, s);
       const uint8_t* wb = kSteps == 8 ? panel + l.qs_off : reinterpret_cast<const uint8_t*>(s.w.data());
       for (int64_t j = jc; j < je; j += kTile)
-        tile_pass<kM, k6>(wb, s.dm.data(), nb, f, j, Y, ldy, row0, panel_rows_mask(row0, r1));
+        tile_pass<kM, k6>(wb, s.dm.data(), nb, X, f, j, Y, ldy, row0, panel_rows_mask(row0, r1));
     }
   }
   _tile_release();

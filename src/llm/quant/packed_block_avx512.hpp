@@ -36,12 +36,13 @@ struct PackedActs {
     for (int64_t i = 0; i < count; ++i) {
       const size_t u = static_cast<size_t>(i);
       xd[u] = X[i].d;
-      xs[u] = f * X[i].d * static_cast<float>(X[i].sum[0] + X[i].sum[1]);
-      if (halves)
-        xs0[u] = c * X[i].d * static_cast<float>(X[i].sum[0]),
-        xs1[u] = c * X[i].d * static_cast<float>(X[i].sum[1]);
+      xs[u] = offset_factor(X[i], f);
+      if (halves) xs0[u] = half_offset_factor(X[i], c, 0), xs1[u] = half_offset_factor(X[i], c, 1);
     }
   }
+  // f * xd * (sum of the block), f = 1 (stored minimum) or c; c * xd * (sum of half h) for Q6_K.
+  static float offset_factor(const BlockQ8A& x, float f) { return f * x.d * static_cast<float>(x.sum[0] + x.sum[1]); }
+  static float half_offset_factor(const BlockQ8A& x, float c, int h) { return c * x.d * static_cast<float>(x.sum[h]); }
 };
 
 // Block b of a panel as 8 zmm of unsigned weights: w[s] lane (row) r = elements 4s..4s+3 of row r.
