@@ -199,7 +199,10 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
   thread_local TileActs f;
   thread_local PanelScratch s;
   f.fill(X, n, nb, kM, l.c, k6);
-  const TileConfig cfg = tile_config(k6 ? 16 : 32);
+  // Static: ldtilecfg's asm operand names only the first 8 bytes, so a local's other stores could be
+  // dropped; and the barrier: the tile loads below read X and the scratch behind the compiler's back.
+  static const TileConfig cfg = tile_config(k6 ? 16 : 32);
+  asm volatile("" ::: "memory");
   _tile_loadconfig(&cfg);
   const int64_t chunk = chunk_tokens(w.k);
   for (int64_t jc = 0; jc < n; jc += chunk) {
