@@ -57,6 +57,7 @@ const TiledAttention* tiled_attention() {
   // Follows the quant kernels' instruction-set choice (PARLEY_ISA, quant::set_isa). The scalar
   // reference reads the cache once per row, as the per-token path does, so it is no faster.
   switch (quant::active_isa()) {
+    case quant::Isa::Amx:  // AMX is only for the matmul's prompt tiles; attention stays AVX-512
     case quant::Isa::Avx512:
       if (const TiledAttention* k = tiled_attention_avx512()) return k;
       return tiled_attention_avx2();

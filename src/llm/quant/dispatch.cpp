@@ -39,11 +39,10 @@ Isa detect() {
   return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
-// AMX is opt-in for now (PARLEY_ISA=amx or set_isa(Isa::Amx)): llm/model's tiled_attention() selects its
-// kernel with a switch on active_isa() that has no case for Isa::Amx yet, so an Amx default would also
-// move attention to the per-token path, which costs about what AMX gains on pp512 (measured, README).
-// Set to true together with that case.
-constexpr bool kAmxByDefault = false;
+// AMX is on by default where the CPU and kernel allow it (PARLEY_ISA=avx512 turns it off). Everything
+// that selects a kernel by active_isa() must treat Isa::Amx as Avx512 (llm/model's tiled_attention()
+// has the case; without it prompts fell back to per-token attention, which cancelled the gain).
+constexpr bool kAmxByDefault = true;
 
 Isa initial_isa() {
   const Isa detected = detect();

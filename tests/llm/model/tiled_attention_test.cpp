@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "llm/quant/fp16.hpp"
+#include "llm/quant/kernels.hpp"
 
 namespace parley::llm::ops {
 namespace {
@@ -185,6 +186,17 @@ TEST(TiledAttention, VectorKernelsMatchScalar) {
     }
     RecordProperty(std::string("max_abs_error_") + vk.name, std::to_string(worst));
   }
+}
+
+// Every vector instruction set has a tiled kernel: Isa::Amx (AMX tiles for the matmul) once had no
+// case here, so prompts silently fell back to the per-token attention path.
+TEST(TiledAttention, EveryVectorIsaHasAKernel) {
+  const quant::Isa saved = quant::active_isa();
+  for (quant::Isa isa : {quant::Isa::Avx2, quant::Isa::Avx512, quant::Isa::Amx}) {
+    if (quant::set_isa(isa) != isa) continue;  // not on this CPU
+    EXPECT_NE(tiled_attention(), nullptr) << quant::isa_name(isa);
+  }
+  quant::set_isa(saved);
 }
 
 // A row's result does not depend on the tile it is computed in (each lane of the vector kernel
