@@ -39,14 +39,12 @@ Isa detect() {
   return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::Scalar;
 }
 
-// AMX is on by default where the CPU and kernel allow it (PARLEY_ISA=avx512 turns it off). Everything
-// that selects a kernel by active_isa() must treat Isa::Amx as Avx512 (llm/model's tiled_attention()
-// has the case; without it prompts fell back to per-token attention, which cancelled the gain).
-constexpr bool kAmxByDefault = true;
-
+// AMX is used wherever the CPU and kernel allow it (PARLEY_ISA=avx512 turns it off). Everything that
+// selects a kernel by active_isa() must treat Isa::Amx as Avx512 (llm/model's tiled_attention() has the
+// case; without it prompts fell back to per-token attention, which cancelled the gain).
 Isa initial_isa() {
   const Isa detected = detect();
-  Isa want = detected == Isa::Amx && !kAmxByDefault ? Isa::Avx512 : detected;
+  Isa want = detected;
   if (const char* env = std::getenv("PARLEY_ISA")) {
     const std::string v = env;
     want = v == "scalar"   ? Isa::Scalar

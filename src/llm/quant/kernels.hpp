@@ -52,7 +52,7 @@ void matmul(TensorType wt, const void* W, int64_t k, int64_t row_begin, int64_t 
 // what it set; meant for tests and benchmarks. Amx = AVX-512 VNNI plus AMX-INT8 tiles (used by
 // matmul_packed for full 16-token tiles); detected only when the kernel grants the process the tile state
 // (arch_prctl ARCH_REQ_XCOMP_PERM), so everything that checks >= Avx512 also holds for it. For now
-// active_isa() starts at Amx on AMX machines (PARLEY_ISA=avx512 to stay on VNNI; dispatch.cpp, kAmxByDefault).
+// active_isa() starts at Amx on AMX machines (PARLEY_ISA=avx512 to stay on VNNI).
 enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Amx = 3 };
 Isa detected_isa();
 Isa active_isa();

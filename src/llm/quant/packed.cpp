@@ -258,9 +258,8 @@ void matmul_packed(const PackedWeight& w, int64_t row_begin, int64_t row_end, co
   if (row_end <= row_begin || n_tokens <= 0) return;
   // AMX: the full 16-token tiles; the rest (generation, a prompt's last < 16 tokens) on AVX-512.
   constexpr int64_t kAmxTile = 16;
-  if (active_isa() >= Isa::Amx && n_tokens >= kAmxTile &&
-      detail::matmul_packed_amx(w, row_begin, row_end, Xq, n_tokens / kAmxTile * kAmxTile, Y, ldy)) {
-    const int64_t done = n_tokens / kAmxTile * kAmxTile;
+  if (const int64_t done = n_tokens / kAmxTile * kAmxTile;
+      active_isa() >= Isa::Amx && done > 0 && detail::matmul_packed_amx(w, row_begin, row_end, Xq, done, Y, ldy)) {
     if (done == n_tokens) return;
     Xq = static_cast<const BlockQ8A*>(Xq) + done * (w.k / 32);
     Y += done * ldy;

@@ -220,34 +220,9 @@ void run(const PackedWeight& w, int64_t r0, int64_t r1, const BlockQ8A* X, int64
 bool matmul_packed_avx512(const PackedWeight& w, int64_t r0, int64_t r1, const void* Xq, int64_t n, float* Y,
                           int64_t ldy) {
   const auto* X = static_cast<const BlockQ8A*>(Xq);
-  switch (w.type) {
-    case TensorType::Q8_0:
-      run<8, false, false>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q4_0:
-      run<4, false, false>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q4_1:
-      run<4, false, true>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q5_0:
-      run<4, true, false>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q5_1:
-      run<4, true, true>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q4_K:
-      run<4, false, true, true>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q5_K:
-      run<4, true, true, true>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    case TensorType::Q6_K:
-      run<4, false, false, false, true>(w, r0, r1, X, n, Y, ldy);
-      return true;
-    default:
-      return false;
-  }
+  return with_packed_type(w.type, [&]<int kSteps, bool kQh, bool kM, bool kK, bool k6>() {
+    run<kSteps, kQh, kM, kK, k6>(w, r0, r1, X, n, Y, ldy);
+  });
 }
 
 }  // namespace parley::llm::quant::detail

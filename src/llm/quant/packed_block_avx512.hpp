@@ -17,6 +17,24 @@
 
 namespace parley::llm::quant::detail {
 
+// Calls kernel.template operator()<kSteps, kQh, kM, kK, k6>() with the template arguments of a packed
+// type (kSteps: 8 byte steps (Q8_0) or 4 nibble steps; kQh: a fifth bit plane; kM: a stored minimum;
+// kK: K-quant superblock scales; k6: Q6_K). False for a type without a packed layout.
+template <typename Kernel>
+bool with_packed_type(TensorType type, Kernel&& kernel) {
+  switch (type) {
+    case TensorType::Q8_0: kernel.template operator()<8, false, false, false, false>(); return true;
+    case TensorType::Q4_0: kernel.template operator()<4, false, false, false, false>(); return true;
+    case TensorType::Q4_1: kernel.template operator()<4, false, true, false, false>(); return true;
+    case TensorType::Q5_0: kernel.template operator()<4, true, false, false, false>(); return true;
+    case TensorType::Q5_1: kernel.template operator()<4, true, true, false, false>(); return true;
+    case TensorType::Q4_K: kernel.template operator()<4, false, true, true, false>(); return true;
+    case TensorType::Q5_K: kernel.template operator()<4, true, true, true, false>(); return true;
+    case TensorType::Q6_K: kernel.template operator()<4, false, false, false, true>(); return true;
+    default: return false;
+  }
+}
+
 // Lanes of the rows of the panel starting at row0 that lie before r1 (the last panel of a range may be
 // partial).
 inline __mmask16 panel_rows_mask(int64_t row0, int64_t r1) {
