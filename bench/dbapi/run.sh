@@ -59,8 +59,6 @@ echo "db-api $base (pid $api_pid) on PostgreSQL :$pg_port; chat $chat_id with $(
 rss() { grep -E 'VmRSS|VmHWM' "/proc/$api_pid/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
 # CPU seconds (user+system) used so far by db-api and by all PostgreSQL processes: with the machine
 # shared, requests per CPU-second is the figure that does not depend on what else runs.
-cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_cpu() { local t=0; for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(cpu_of "$p"))); done; echo $t; }
 hz=$(getconf CLK_TCK)
 ulimit -n 65536 2>/dev/null || true
 echo "RSS before: $(rss)"
@@ -69,9 +67,9 @@ run() {  # run CONNECTIONS SCRIPT [PACE_MS]
   local pace="${3:-}"
   echo; echo "== ${pace:+PACE_MS=$pace }wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
   local a0 p0 out n a1 p1
-  a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
+  a0=$(bench_cpu_of "$api_pid"); p0=$(bench_pg_cpu)
   out="$(PACE_MS="$pace" wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base")"
-  a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
+  a1=$(bench_cpu_of "$api_pid"); p1=$(bench_pg_cpu)
   echo "$out" | sed 's/^/   /'
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "   db-api $(rss)"

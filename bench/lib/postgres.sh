@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Throwaway PostgreSQL for the benchmarks (sourced, not run).
 #
 #   . "$root/bench/lib/postgres.sh"
 #   bench_pg_start "$work"      # initdb into $work/data, a free port on 127.0.0.1; sets pg_pid, pg_port, pg_url
 #   ...
+#   bench_pg_cpu                # CPU ticks (user+system) used so far by the server and its backends
 #   bench_pg_stop               # fast shutdown (SIGINT) and wait; safe to call twice
 #
 # As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root, and
@@ -29,7 +31,16 @@ bench_pg_start() {
   pg_pid=$!
   for _ in $(seq 100); do "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break; sleep 0.1; done
   "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { cat "$work/pg.log" >&2; return 1; }
+  # shellcheck disable=SC2034  # read by the scripts that source this file
   pg_url="postgres://parley@127.0.0.1:$pg_port/postgres"
+}
+
+# CPU ticks (user + system, in CLK_TCK units) used so far by process $1; 0 when it is gone.
+bench_cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+bench_pg_cpu() {
+  local t=0 p
+  for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(bench_cpu_of "$p"))); done
+  echo "$t"
 }
 
 bench_pg_stop() {

@@ -70,8 +70,6 @@ items="$(curl -sf -H "Cookie: $COOKIE" "$ui/chats/$chat_id" | grep -c '<li class
 echo "ui $ui (pid $ui_pid) -> db-api $api (pid $api_pid) -> PostgreSQL :$pg_port; chat $chat_id: page with $items messages; $(nproc) CPUs"
 
 hz=$(getconf CLK_TCK)
-cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-pg_cpu() { local t=0; for p in $pg_pid $(pgrep -P "$pg_pid"); do t=$((t + $(cpu_of "$p"))); done; echo $t; }
 rss() { grep -E 'VmRSS|VmHWM' "/proc/$1/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
 ulimit -n 20000 2>/dev/null || true
 conns="${WRK_CONNS:-100}"
@@ -79,9 +77,9 @@ export BENCH_LIB="$root/bench/lib"
 run() {  # run [PACE_MS]
   local pace="${1:-}" u0 a0 p0 u1 a1 p1 out n
   echo; echo "== ${pace:+PACE_MS=$pace }wrk -t${WRK_THREADS:-2} -c$conns -d$duration --latency chat_page.lua   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
-  u0=$(cpu_of "$ui_pid"); a0=$(cpu_of "$api_pid"); p0=$(pg_cpu)
+  u0=$(bench_cpu_of "$ui_pid"); a0=$(bench_cpu_of "$api_pid"); p0=$(bench_pg_cpu)
   out="$(PACE_MS="$pace" wrk -t"${WRK_THREADS:-2}" -c"$conns" -d"$duration" --latency -s "$here/chat_page.lua" "$ui")"
-  u1=$(cpu_of "$ui_pid"); a1=$(cpu_of "$api_pid"); p1=$(pg_cpu)
+  u1=$(bench_cpu_of "$ui_pid"); a1=$(bench_cpu_of "$api_pid"); p1=$(bench_pg_cpu)
   echo "$out" | sed 's/^/   /'
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "   ui $(rss "$ui_pid")"
