@@ -12,7 +12,8 @@
 #
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
-# GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings).
+# GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings), CASES (which runs, by
+# number, default "1 2 3 4 5").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -77,10 +78,11 @@ run() {  # run CONNECTIONS SCRIPT [PACE_MS]
     printf "   CPU: db-api %.2f s, postgres %.2f s for %d requests = %.0f us db-api + %.0f us postgres per request\n",
       a/hz, p/hz, n, 1e6*a/hz/n, 1e6*p/hz/n }'
 }
-run 100 get_chat.lua
-run 100 get_chat.lua "${GET_PACE_MS:-4}"
-run 100 post_message.lua
-run 100 post_message.lua "${POST_PACE_MS:-20}"
+cases=" ${CASES:-1 2 3 4 5} "
+[[ $cases == *" 1 "* ]] && run 100 get_chat.lua
+[[ $cases == *" 2 "* ]] && run 100 get_chat.lua "${GET_PACE_MS:-4}"
+[[ $cases == *" 3 "* ]] && run 100 post_message.lua
+[[ $cases == *" 4 "* ]] && run 100 post_message.lua "${POST_PACE_MS:-20}"
 # the chat grew; measure GETs on a fresh 20-message chat again for the 1000-connection run
 chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat 2"}' "$base/v1/chats" |
            python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
@@ -89,5 +91,5 @@ for i in $(seq 1 20); do
     "$base/v1/chats/$chat_id/messages"
 done
 export CHAT_ID="$chat_id"
-run 1000 get_chat.lua
+[[ $cases == *" 5 "* ]] && run 1000 get_chat.lua
 echo; echo "db-api still ready: $(curl -s "$base/readyz")"

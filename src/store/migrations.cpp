@@ -82,6 +82,17 @@ CREATE UNIQUE INDEX messages_by_client_key ON messages (chat_number, client_key)
     {2, "chat versions", R"sql(
 ALTER TABLE chats ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 )sql"},
+    // Statements read one chat's messages with `chat_number = <a chat's number>`, a value the
+    // planner does not see (a join or a batch), so it estimates rows per chat as rows / distinct
+    // chats. Sampled while one chat holds most messages (a long chat early in an installation's
+    // life, or a benchmark's), that is "every row", and reading any chat became a scan of the whole
+    // table (66 ms at 110,000 messages instead of 0.1 ms). Tell it instead that chats average 100
+    // messages: the index on (chat_number, number) is the right path at any real count, since one
+    // chat's messages are all a statement ever wants. ANALYZE makes it apply at once.
+    {3, "messages per chat for the planner", R"sql(
+ALTER TABLE messages ALTER COLUMN chat_number SET (n_distinct = -0.01);
+ANALYZE messages;
+)sql"},
 };
 
 }  // namespace

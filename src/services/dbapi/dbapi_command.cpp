@@ -93,7 +93,7 @@ void register_dbapi_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--compat-routes", args->compat_routes,
                 "Also serve the original app's API (/chats...; no token: trusts the network)");
   cmd->add_option("--max-content-bytes", args->max_content_bytes, "Largest message content")->capture_default_str();
-  cmd->add_option("--pool-size", args->pool_size, "PostgreSQL connections")->capture_default_str();
+  cmd->add_option("--pool-size", args->pool_size, "PostgreSQL connections (plus one for the version checks of cached chats)")->capture_default_str();
   cmd->add_option("--cache-mb", args->cache_mb,
                   "Rendered chats kept in memory (MiB; each served only after its version is checked in "
                   "the database, so replicas never serve stale chats; 0: off)")

@@ -103,7 +103,9 @@ PostgresChatStore::PostgresChatStore(asio::any_io_executor executor, PostgresOpt
     : ChatStore(options.limits),
       options_(std::move(options)),
       pool_(std::make_unique<PgPool>(executor, options_.conninfo, options_.pool_size, chat_store_statements(),
-                                     options_.connect_timeout)) {
+                                     options_.connect_timeout)),
+      version_pool_(std::make_unique<PgPool>(executor, options_.conninfo, 1, version_check_statements(),
+                                             options_.connect_timeout, kVersionSessionSetup)) {
   auto query = [this](std::string ids) -> asio::awaitable<Result<VersionBatcher::Versions>> {
     auto job = [&](PgConnection& conn) -> Async<VersionBatcher::Versions> {
       PgParams p;
@@ -114,14 +116,14 @@ PostgresChatStore::PostgresChatStore(asio::any_io_executor executor, PostgresOpt
       for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = {r.text(i, 1), r.int64(i, 2)};
       co_return out;
     };
-    co_return co_await with_connection<VersionBatcher::Versions>(job);
+    co_return co_await with_connection<VersionBatcher::Versions>(job, version_pool_.get());
   };
   versions_ = std::make_shared<VersionBatcher>(executor, std::move(query));
 }
 
 PostgresChatStore::~PostgresChatStore() = default;
 
-int64_t PostgresChatStore::connects() const { return pool_->connects(); }
+int64_t PostgresChatStore::connects() const { return pool_->connects() + version_pool_->connects(); }
 
 std::pair<int64_t, int64_t> PostgresChatStore::version_checks() const {
   return {versions_->queries(), versions_->checks()};
@@ -131,10 +133,10 @@ std::pair<int64_t, int64_t> PostgresChatStore::version_checks() const {
 // trouble into values: unreachable/broken -> unavailable, unique violation -> conflict, foreign
 // key violation (the chat vanished meanwhile) -> not_found. Anything else is a failure (throws).
 template <typename R, typename F>
-ChatStore::Async<R> PostgresChatStore::with_connection(F& fn) {
+ChatStore::Async<R> PostgresChatStore::with_connection(F& fn, PgPool* pool) {
   std::optional<Error> error;
   try {
-    auto lease = co_await pool_->acquire();
+    auto lease = co_await (pool ? pool : pool_.get())->acquire();
     try {
       co_return co_await fn(*lease);
     } catch (const PgError& e) {

@@ -21,7 +21,7 @@ class VersionBatcher;
 
 struct PostgresOptions {
   std::string conninfo;  // "postgres://user:pw@host:port/db" or "host=... port=..." (libpq syntax)
-  int pool_size = 8;
+  int pool_size = 8;  // plus one connection for the version checks of cached chats
   std::chrono::milliseconds connect_timeout{5000};
   StoreLimits limits;
 };
@@ -60,11 +60,15 @@ class PostgresChatStore final : public ChatStore {
 
  private:
   // fn: a named closure of the caller (g++ 12 mishandles closures passed by value to coroutines).
+  // pool: pool_ when null.
   template <typename R, typename F>
-  Async<R> with_connection(F& fn);
+  Async<R> with_connection(F& fn, PgPool* pool = nullptr);
 
   PostgresOptions options_;
   std::unique_ptr<PgPool> pool_;
+  // One more connection, the version checks' own (one batch in flight at a time): its session
+  // forces a generic plan (pg_statements.hpp), which the other statements must not get.
+  std::unique_ptr<PgPool> version_pool_;
   std::shared_ptr<VersionBatcher> versions_;
 };
 

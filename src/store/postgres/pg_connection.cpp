@@ -99,7 +99,8 @@ void PgConnection::fail(std::string_view what) {
 asio::awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(asio::any_io_executor executor,
                                                                      const std::string& conninfo,
                                                                      std::span<const PreparedStatement> statements,
-                                                                     std::chrono::milliseconds connect_timeout) {
+                                                                     std::chrono::milliseconds connect_timeout,
+                                                                     const char* session_setup) {
   using namespace asio::experimental::awaitable_operators;
   PGconn* raw = PQconnectStart(conninfo.c_str());
   if (!raw) throw PgError("cannot allocate a PostgreSQL connection", "", true);
@@ -138,6 +139,7 @@ asio::awaitable<std::unique_ptr<PgConnection>> PgConnection::connect(asio::any_i
     conn->socket_.close(ignored);
     conn->socket_.assign(dup_socket(raw));
   }
+  if (session_setup) co_await conn->exec(session_setup);
   for (const PreparedStatement& st : statements) {
     if (!PQsendPrepare(raw, st.name, st.sql, static_cast<int>(st.param_types.size()), st.param_types.data()))
       conn->fail("cannot prepare a statement");

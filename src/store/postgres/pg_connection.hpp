@@ -80,11 +80,13 @@ struct PreparedStatement {
 
 class PgConnection {
  public:
-  // Connects without blocking the loop and prepares the statements. Throws PgError (broken) when
-  // the server cannot be reached or refuses, after at most connect_timeout.
+  // Connects without blocking the loop, runs session_setup (SQL such as "SET ...", when not
+  // null) and prepares the statements. Throws PgError (broken) when the server cannot be reached or
+  // refuses, after at most connect_timeout; PgError with a sqlstate when the setup fails.
   static boost::asio::awaitable<std::unique_ptr<PgConnection>> connect(
       boost::asio::any_io_executor executor, const std::string& conninfo,
-      std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout);
+      std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout,
+      const char* session_setup = nullptr);
   ~PgConnection();
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

@@ -9,12 +9,14 @@ namespace asio = boost::asio;
 namespace parley::store::postgres {
 
 PgPool::PgPool(asio::any_io_executor executor, std::string conninfo, int size,
-               std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout)
+               std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout,
+               const char* session_setup)
     : executor_(executor),
       conninfo_(std::move(conninfo)),
       size_(size),
       statements_(statements),
       connect_timeout_(connect_timeout),
+      session_setup_(session_setup),
       free_(executor, static_cast<size_t>(size)) {
   for (int i = 0; i < size_; ++i) {
     [[maybe_unused]] bool sent = free_.try_send(boost::system::error_code(), nullptr);
@@ -51,7 +53,7 @@ asio::awaitable<PgPool::Lease> PgPool::acquire() {
   if (conn && !conn->healthy()) conn.reset();  // e.g. the server restarted while it sat idle
   if (!conn) {
     try {
-      conn = co_await PgConnection::connect(executor_, conninfo_, statements_, connect_timeout_);
+      conn = co_await PgConnection::connect(executor_, conninfo_, statements_, connect_timeout_, session_setup_);
       connects_.fetch_add(1);
     } catch (...) {
       release(nullptr);

@@ -22,7 +22,8 @@ namespace parley::store::postgres {
 class PgPool {
  public:
   PgPool(boost::asio::any_io_executor executor, std::string conninfo, int size,
-         std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout);
+         std::span<const PreparedStatement> statements, std::chrono::milliseconds connect_timeout,
+         const char* session_setup = nullptr);  // run on each new connection (PgConnection::connect)
   ~PgPool();
 
   // A connection for the duration of one operation; back to the pool when it dies, unless
@@ -58,6 +59,7 @@ class PgPool {
   int size_;
   std::span<const PreparedStatement> statements_;
   std::chrono::milliseconds connect_timeout_;
+  const char* session_setup_;
   Channel free_;  // nullptr = empty slot
   std::atomic<int64_t> connects_{0};
 };

@@ -40,12 +40,6 @@ const PreparedStatement kStatements[] = {
      "SELECT 1::int8, m.number, m.id, m.role, m.status, m.content, NULL, m.finish_reason, m.created_at, m.prompt_tokens, "
      "m.completion_tokens, m.client_key FROM c JOIN messages m ON m.chat_number = c.number",
      {kText, kText}},
-    // The check before a cached copy of a chat is used: ChatWithMessages::version (the chat row's
-    // counter plus the number of its messages: one index lookup and an index-only count).
-    {kChatVersions,
-     "SELECT c.id, c.owner, c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) "
-     "FROM chats c WHERE c.id = ANY(string_to_array($1, ','))",
-     {kText}},
     {kUpdateChat,
      "UPDATE chats SET title = COALESCE($3, title), system_prompt = COALESCE($4, system_prompt), "
      "settings = COALESCE($5, settings), updated_at = GREATEST(updated_at, $6), version = version + 1 "
@@ -82,8 +76,18 @@ const PreparedStatement kStatements[] = {
      {kText, kText, kText, kBytea, kText, kInt8, kInt8, kText, kInt8}},
 };
 
+// The check before a cached copy of a chat is used: ChatWithMessages::version (the chat row's
+// counter plus the number of its messages: one index lookup and an index-only count).
+const PreparedStatement kVersionStatements[] = {
+    {kChatVersions,
+     "SELECT c.id, c.owner, c.version + (SELECT count(*) FROM messages m WHERE m.chat_number = c.number) "
+     "FROM chats c WHERE c.id = ANY(string_to_array($1, ','))",
+     {kText}},
+};
+
 }  // namespace
 
 std::span<const PreparedStatement> chat_store_statements() { return kStatements; }
+std::span<const PreparedStatement> version_check_statements() { return kVersionStatements; }
 
 }  // namespace parley::store::postgres

@@ -27,4 +27,11 @@ inline constexpr const char* kUpdateMessage = "update_message";
 
 std::span<const PreparedStatement> chat_store_statements();
 
+// kChatVersions alone, for the connection of the version checks (pg_chat_store.cpp), whose session
+// runs kVersionSessionSetup: one generic plan for every batch. Left to choose, PostgreSQL plans
+// each batch afresh (a custom plan for each list of ids), and that planning was half the server's
+// CPU per check (docs/performance.md).
+std::span<const PreparedStatement> version_check_statements();
+inline constexpr const char* kVersionSessionSetup = "SET plan_cache_mode = force_generic_plan";
+
 }  // namespace parley::store::postgres
