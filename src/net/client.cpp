@@ -347,6 +347,7 @@ HttpClient::HttpClient(EventLoop& loop, ClientOptions options)
 HttpClient::~HttpClient() { close_idle(); }
 
 const ClientOptions& HttpClient::options() const { return impl_->options; }
+asio::any_io_executor HttpClient::executor() const { return impl_->loop.context().get_executor(); }
 uint64_t HttpClient::connections_opened() const { return impl_->opened.load(); }
 
 size_t HttpClient::idle_connections() const {

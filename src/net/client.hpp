@@ -24,6 +24,7 @@
 // Thread-safety: one HttpClient may be used by any number of coroutines on any threads.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -117,6 +118,7 @@ class HttpClient {
   boost::asio::awaitable<std::unique_ptr<ResponseBody>> stream(ClientRequest request);
 
   const ClientOptions& options() const;
+  boost::asio::any_io_executor executor() const;  // of the event loop the client runs on
   // Pool statistics (tests, metrics): connections opened so far, idle ones in the pool now.
   uint64_t connections_opened() const;
   size_t idle_connections() const;

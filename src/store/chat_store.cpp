@@ -71,6 +71,36 @@ ChatStore::Async<std::optional<ChatWithMessages>> ChatStore::do_get_chat_if_chan
   co_return std::optional<ChatWithMessages>(std::move(chat.value()));
 }
 
+ChatStore::Async<std::vector<std::optional<int64_t>>> ChatStore::chat_versions(std::vector<ChatRef> refs) {
+  if (refs.size() > kMaxVersionChecks)
+    co_return make_error(ErrorCode::invalid_argument,
+                         "at most " + std::to_string(kMaxVersionChecks) + " chats per version check");
+  std::vector<size_t> valid;  // positions of the refs worth asking the database about
+  std::vector<ChatRef> asked;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!validate_owner(refs[i].owner) || !validate_chat_id(refs[i].chat_id)) continue;
+    valid.push_back(i);
+    asked.push_back(std::move(refs[i]));
+  }
+  std::vector<std::optional<int64_t>> out(refs.size());
+  if (asked.empty()) co_return out;
+  auto versions = co_await do_chat_versions(std::move(asked));
+  if (!versions) co_return versions.error();
+  for (size_t k = 0; k < valid.size() && k < versions->size(); ++k) out[valid[k]] = (*versions)[k];
+  co_return out;
+}
+
+ChatStore::Async<std::vector<std::optional<int64_t>>> ChatStore::do_chat_versions(std::vector<ChatRef> refs) {
+  std::vector<std::optional<int64_t>> out;
+  out.reserve(refs.size());
+  for (const ChatRef& r : refs) {
+    auto chat = co_await do_get_chat(r.owner, r.chat_id);
+    if (!chat && chat.error().code != ErrorCode::not_found) co_return chat.error();
+    out.push_back(chat ? std::optional<int64_t>(chat->version) : std::nullopt);
+  }
+  co_return out;
+}
+
 ChatStore::Async<Chat> ChatStore::update_chat(std::string owner, std::string chat_id, ChatPatch patch) {
   if (auto s = validate_owner(owner); !s) co_return s.error();
   if (auto s = validate_chat_id(chat_id); !s) co_return s.error();

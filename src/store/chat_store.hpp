@@ -71,6 +71,12 @@ struct ChatWithMessages {
   int64_t version = 0;
 };
 
+// One chat of one owner, as named in a batch of version checks.
+struct ChatRef {
+  std::string chat_id;
+  std::string owner;
+};
+
 struct NewMessage {
   Role role = Role::user;
   std::string content;
@@ -132,6 +138,8 @@ struct StoreLimits {
 // Non-virtual interface: the public coroutines validate their input (one set of rules for every
 // implementation, see validation.hpp) and then call the implementation's do_* coroutine, which may
 // assume valid input.
+inline constexpr size_t kMaxVersionChecks = 256;
+
 class ChatStore {
  public:
   template <typename T>
@@ -152,6 +160,10 @@ class ChatStore {
   // nothing changed). Errors as get_chat (another owner's chat: not_found).
   Async<std::optional<ChatWithMessages>> get_chat_if_changed(std::string owner, std::string chat_id,
                                                               int64_t known_version);
+  // The current version of each chat (ChatWithMessages::version), in order; nullopt for a chat that
+  // does not exist, belongs to another owner or has an invalid id or owner. At most
+  // kMaxVersionChecks refs (invalid_argument beyond). Checked against the database at call time.
+  Async<std::vector<std::optional<int64_t>>> chat_versions(std::vector<ChatRef> refs);
   Async<Chat> update_chat(std::string owner, std::string chat_id, ChatPatch patch);
   Async<Unit> delete_chat(std::string owner, std::string chat_id);
   // Idempotent on message.client_key: a key already used in this chat returns that message
@@ -170,6 +182,8 @@ class ChatStore {
   virtual Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner,
                                                                         const std::string& chat_id,
                                                                         int64_t known_version);
+  // refs: valid ids and owners. Default: do_get_chat for each, one after another.
+  virtual Async<std::vector<std::optional<int64_t>>> do_chat_versions(std::vector<ChatRef> refs);
   virtual Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id,
                                      ChatPatch patch) = 0;
   virtual Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) = 0;

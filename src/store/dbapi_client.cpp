@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "net/client.hpp"
+#include "store/version_batch.hpp"
 #include "store/wire_json.hpp"
 
 namespace asio = boost::asio;
@@ -53,6 +54,14 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+// The body of POST /v1/chat-versions.
+std::string version_checks_body(const std::vector<ChatRef>& refs) {
+  json::array chats;
+  chats.reserve(refs.size());
+  for (const ChatRef& r : refs) chats.push_back(json::object{{"id", r.chat_id}, {"owner", r.owner}});
+  return json::serialize(json::object{{"chats", std::move(chats)}});
+}
+
 }  // namespace
 
 // A decoded response: a JSON object body on 2xx, or the error it carried.
@@ -65,6 +74,21 @@ struct DbApiChatStore::Reply {
 DbApiChatStore::DbApiChatStore(net::HttpClient& client, DbApiClientOptions options)
     : ChatStore(options.limits), client_(client), options_(std::move(options)), chats_(options_.cache_bytes) {
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+  auto query = [this](std::vector<ChatRef> checks) -> asio::awaitable<Result<VersionBatcher::Versions>> {
+    auto versions = co_await do_chat_versions(checks);
+    if (!versions) co_return versions.error();
+    VersionBatcher::Versions out;
+    for (size_t i = 0; i < checks.size(); ++i)
+      if ((*versions)[i]) out[checks[i].chat_id] = {checks[i].owner, *(*versions)[i]};
+    co_return out;
+  };
+  versions_ = std::make_shared<VersionBatcher>(client_.executor(), std::move(query), kMaxVersionChecks);
+}
+
+DbApiChatStore::~DbApiChatStore() = default;
+
+std::pair<int64_t, int64_t> DbApiChatStore::version_checks() const {
+  return {versions_->queries(), versions_->checks()};
 }
 
 asio::awaitable<DbApiChatStore::Reply> DbApiChatStore::call(int method, std::string path, const std::string& owner,
@@ -149,6 +173,12 @@ ChatStore::Async<ChatPage> DbApiChatStore::do_list_chats(const std::string& owne
 ChatStore::Async<ChatWithMessages> DbApiChatStore::do_get_chat(const std::string& owner, const std::string& chat_id) {
   std::optional<VersionedCache<ChatWithMessages>::Hit> hit;
   if (chats_.max_cost() > 0) hit = chats_.find(chat_id, owner);
+  if (hit && !no_versions_route_.load(std::memory_order_relaxed)) {
+    auto v = co_await versions_->version(chat_id, owner);
+    if (v && *v && **v == hit->version) co_return ChatWithMessages(*hit->value);
+    if (!v && v.error().code == ErrorCode::not_found) no_versions_route_.store(true, std::memory_order_relaxed);
+    // Changed, gone or not answered: the read below says which (and 304 if it changed back).
+  }
   auto changed = co_await do_get_chat_if_changed(owner, chat_id, hit ? hit->version : 0);
   if (!changed) co_return changed.error();
   if (!changed->has_value()) co_return ChatWithMessages(*hit->value);  // db-api checked the version
@@ -169,6 +199,24 @@ ChatStore::Async<std::optional<ChatWithMessages>> DbApiChatStore::do_get_chat_if
     chats_.put(chat_id, owner, chat->version, std::make_shared<const ChatWithMessages>(chat.value()), cost);
   }
   co_return std::optional<ChatWithMessages>(std::move(chat.value()));
+}
+
+// One request for all of them; db-api answers null for a chat that is gone or another owner's.
+ChatStore::Async<std::vector<std::optional<int64_t>>> DbApiChatStore::do_chat_versions(std::vector<ChatRef> refs) {
+  Reply r = co_await call(static_cast<int>(net::Method::post), "/v1/chat-versions", "", version_checks_body(refs),
+                          true);
+  if (r.error) co_return *r.error;
+  const json::value* versions = r.body.if_contains("versions");
+  if (!versions || !versions->is_array() || versions->get_array().size() != refs.size())
+    co_return make_error(ErrorCode::internal, "db-api answered a malformed version list");
+  std::vector<std::optional<int64_t>> out;
+  out.reserve(refs.size());
+  for (const json::value& v : versions->get_array()) {
+    if (v.is_int64()) out.emplace_back(v.get_int64());
+    else if (v.is_null()) out.emplace_back();
+    else co_return make_error(ErrorCode::internal, "db-api answered a malformed version list");
+  }
+  co_return out;
 }
 
 ChatStore::Async<Chat> DbApiChatStore::do_update_chat(const std::string& owner, const std::string& chat_id,

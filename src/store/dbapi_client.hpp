@@ -6,12 +6,17 @@
 // marked idempotent for the HTTP client's retry-on-stale-connection.
 //
 // Chats read are kept (parsed, bounded LRU of cache_bytes) with their version; the next read of a
-// chat sends If-None-Match, and db-api answers 304 after checking the version in the database: no
-// body to send, parse or copy. A copy is never used without that check.
+// chat asks db-api for its version first, together with the checks of the other pages being
+// rendered at the same moment (one `POST /v1/chat-versions`, store/version_batch.hpp), and reads
+// the chat (with If-None-Match) only when it changed. A copy is never used without a check that
+// started after the read was asked for. A db-api without that route (an older release during a
+// rolling upgrade) is noticed once; reads then use If-None-Match alone.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <string>
 
 #include "store/chat_store.hpp"
@@ -22,6 +27,8 @@ class HttpClient;
 }
 
 namespace parley::store {
+
+class VersionBatcher;
 
 struct DbApiClientOptions {
   std::string base_url;       // "http://db-api:8081" (no trailing slash needed)
@@ -34,8 +41,11 @@ class DbApiChatStore final : public ChatStore {
  public:
   // `client` must outlive the store.
   DbApiChatStore(net::HttpClient& client, DbApiClientOptions options);
+  ~DbApiChatStore() override;
 
   Async<Unit> check_ready() override;  // GET /readyz
+  // Version checks of cached chats: batch requests sent, checks answered (tests).
+  std::pair<int64_t, int64_t> version_checks() const;
 
  protected:
   Async<Chat> do_create_chat(const std::string& owner, NewChat chat) override;
@@ -43,6 +53,7 @@ class DbApiChatStore final : public ChatStore {
   Async<ChatWithMessages> do_get_chat(const std::string& owner, const std::string& chat_id) override;
   Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner, const std::string& chat_id,
                                                                 int64_t known_version) override;
+  Async<std::vector<std::optional<int64_t>>> do_chat_versions(std::vector<ChatRef> refs) override;
   Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id, ChatPatch patch) override;
   Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) override;
   Async<AppendResult> do_append_message(const std::string& owner, const std::string& chat_id,
@@ -58,6 +69,8 @@ class DbApiChatStore final : public ChatStore {
   net::HttpClient& client_;
   DbApiClientOptions options_;
   VersionedCache<ChatWithMessages> chats_;
+  std::shared_ptr<VersionBatcher> versions_;
+  std::atomic<bool> no_versions_route_{false};
 };
 
 }  // namespace parley::store

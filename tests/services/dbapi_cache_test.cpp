@@ -4,6 +4,14 @@
 // UI-side client (DbApiChatStore, which keeps parsed chats and sends If-None-Match) too.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+
 #include "services/dbapi_fixture.hpp"
 #include "store/dbapi_client.hpp"
 #include "store/postgres/pg_chat_store.hpp"
@@ -133,6 +141,58 @@ TEST(DbApiCache, ReplicasOnOneDatabaseNeverServeAStaleChat) {
   auto gone = run_on(a.loop().context(), ui_client.get_chat("alice", chat));
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, ErrorCode::not_found);
+  EXPECT_GE(ui_client.version_checks().second, 8);  // the cached reads went through POST /v1/chat-versions
+}
+
+// Pages read at the same moment share version-check requests (one POST /v1/chat-versions for many
+// chats and owners), and each read still gets its own chat as it is now: after a write, the next
+// read has it; another owner's chat is not_found.
+TEST(DbApiCache, ConcurrentUiReadsShareVersionChecksAndStayExact) {
+  std::string url = shared_postgres().create_database("dbapi_ui_batch");
+  store::postgres::migrate_postgres(url);
+  LiveDbApi api([&](net::EventLoop& loop) { return postgres_on(url, loop); });
+  store::DbApiChatStore ui(api.client(), {.base_url = api.base_url(), .service_token = LiveDbApi::kToken});
+  std::vector<std::string> chats, owners;
+  for (int i = 0; i < 6; ++i) {
+    owners.push_back(i % 2 ? "bob" : "alice");
+    chats.push_back(create_chat(api, owners.back()));
+    ASSERT_EQ(api.request(Method::post, chat_path(chats.back()) + "/messages",
+                          R"({"role":"user","content":"c)" + std::to_string(i) + R"("})", owners.back()).status, 201);
+    ASSERT_TRUE(run_on(api.loop().context(), ui.get_chat(owners.back(), chats.back())).ok());  // cached
+  }
+  ASSERT_EQ(api.request(Method::post, chat_path(chats[2]) + "/messages", R"({"role":"assistant","content":"new"})",
+                        owners[2]).status, 201);
+  const int kReads = 240;
+  std::atomic<int> right{0}, wrong{0}, left{kReads};
+  auto before = ui.version_checks();
+  run_on(api.loop().context(), [&]() -> boost::asio::awaitable<int> {
+    auto ex = co_await boost::asio::this_coro::executor;
+    for (int i = 0; i < kReads; ++i) {
+      boost::asio::co_spawn(ex, [&, i]() -> boost::asio::awaitable<void> {
+        size_t c = static_cast<size_t>(i % 6);
+        bool intruder = i % 7 == 0;  // asks for the chat as the other owner
+        std::string owner = owners[c];
+        if (intruder) owner = owner == "bob" ? "alice" : "bob";  // named: g++ 12 mishandles temporaries in co_await
+        auto r = co_await ui.get_chat(owner, chats[c]);
+        bool ok = intruder ? (!r.ok() && r.error().code == ErrorCode::not_found)
+                           : (r.ok() && r->messages.size() == (c == 2 ? 2u : 1u) &&
+                              r->messages[0].content == "c" + std::to_string(c));
+        ++(ok ? right : wrong);
+        --left;
+      }, boost::asio::detached);
+    }
+    boost::asio::steady_timer t(ex);
+    while (left > 0) {
+      t.expires_after(std::chrono::milliseconds(2));
+      co_await t.async_wait(boost::asio::use_awaitable);
+    }
+    co_return 0;
+  }());
+  auto after = ui.version_checks();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(right.load(), kReads);
+  EXPECT_GT(after.second - before.second, kReads / 2);  // the cached ones were checked in batches
+  EXPECT_LT(after.first - before.first, (after.second - before.second) / 4);
 }
 
 }  // namespace

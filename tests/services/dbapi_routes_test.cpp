@@ -41,7 +41,8 @@ TEST_F(DbApiRoutes, EveryV1RouteNeedsTheServiceToken) {
                            {Method::patch, "/v1/chats/" + chat},
                            {Method::delete_, "/v1/chats/" + chat},
                            {Method::post, "/v1/chats/" + chat + "/messages"},
-                           {Method::patch, "/v1/chats/" + chat + "/messages/" + mid}};
+                           {Method::patch, "/v1/chats/" + chat + "/messages/" + mid},
+                           {Method::post, "/v1/chat-versions"}};
   for (const auto& route : routes) {
     for (std::optional<std::string> token : {std::optional<std::string>(), std::optional<std::string>("wrong"),
                                              std::optional<std::string>(std::string(LiveDbApi::kToken) + "x"),
@@ -203,6 +204,46 @@ TEST_F(DbApiRoutes, BadInputIsA4xxJsonErrorAndWritesNothing) {
   // List parameters.
   for (std::string q : {"limit=0", "limit=101", "limit=abc", "limit=", "cursor=zzz", "number=-4"})
     expect_error(api_.request(Method::get, "/v1/chats?" + q), 400, "invalid_argument");
+}
+
+// POST /v1/chat-versions: each chat's version for its own owner, null for a missing chat, another
+// owner's chat or an invalid id or owner; the version moves with every write; bad bodies are 400s.
+TEST_F(DbApiRoutes, ChatVersionsAnswerEachChatForItsOwner) {
+  std::string a = create_chat("alice"), b = create_chat("bob");
+  auto versions = [&](const std::string& body) {
+    auto r = api_.request(Method::post, "/v1/chat-versions", body, std::nullopt);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return body_json(r).at("versions").as_array();
+  };
+  auto get_version = [&](const std::string& id, const std::string& owner) {
+    auto r = api_.request(Method::get, "/v1/chats/" + id, "", owner);
+    return std::stoll(std::string(r.header("ETag").substr(1)));
+  };
+  const std::string body = R"({"chats":[{"id":")" + a + R"(","owner":"alice"},{"id":")" + b +
+                           R"(","owner":"alice"},{"id":")" + b + R"(","owner":"bob"},{"id":"chat_)" +
+                           std::string(32, 'f') + R"(","owner":"alice"},{"id":"nope","owner":"alice"},{"id":")" +
+                           a + R"(","owner":""}]})";
+  auto v = versions(body);
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(v[0].as_int64(), get_version(a, "alice"));
+  EXPECT_TRUE(v[1].is_null());  // bob's chat, asked as alice
+  EXPECT_EQ(v[2].as_int64(), get_version(b, "bob"));
+  EXPECT_TRUE(v[3].is_null());
+  EXPECT_TRUE(v[4].is_null());
+  EXPECT_TRUE(v[5].is_null());
+  const int64_t before = v[0].as_int64();
+  ASSERT_EQ(api_.request(Method::post, "/v1/chats/" + a + "/messages", R"({"role":"user","content":"x"})").status, 201);
+  EXPECT_GT(versions(body)[0].as_int64(), before);
+  EXPECT_EQ(versions(R"({"chats":[]})").size(), 0u);
+
+  for (std::string bad : {std::string(R"({})"), std::string(R"({"chats":{}})"), std::string(R"({"chats":[1]})"),
+                          std::string(R"({"chats":[{"id":"x"}]})"), std::string(R"({"chats":[{"id":1,"owner":"a"}]})"),
+                          std::string("not json")}) {
+    expect_error(api_.request(Method::post, "/v1/chat-versions", bad, std::nullopt), 400, "invalid_argument");
+  }
+  std::string many = R"({"chats":[)";
+  for (size_t i = 0; i <= store::kMaxVersionChecks; ++i) many += std::string(i ? "," : "") + R"({"id":")" + a + R"(","owner":"alice"})";
+  expect_error(api_.request(Method::post, "/v1/chat-versions", many + "]}", std::nullopt), 400, "invalid_argument");
 }
 
 TEST_F(DbApiRoutes, ReadyzAnswersWhenTheDatabaseDoes) {

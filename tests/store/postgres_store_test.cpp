@@ -177,7 +177,7 @@ TEST(PostgresStore, VersionSeesAppendsCommittedOutOfNumberOrder) {
   EXPECT_EQ((*after)->messages[2].content, "fast");
 }
 
-// Concurrent "has it changed?" checks share queries (pg_version_batch.hpp) and each still gets the
+// Concurrent "has it changed?" checks share queries (store/version_batch.hpp) and each still gets the
 // answer for its own chat and owner: unchanged, changed (with the chat), another owner's or an
 // unknown chat (not found); a check asked after a write sees it.
 TEST(PostgresStore, ConcurrentVersionChecksShareQueriesAndStayExact) {

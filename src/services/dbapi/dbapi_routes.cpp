@@ -31,19 +31,43 @@ struct V1 {
   // 401 unless the bearer token matches (compared in constant time), then 400 unless the owner
   // header is valid. Returns the owner, or the error response.
   std::variant<std::string, Response> caller(const Request& req) const {
-    std::string_view presented = req.bearer_token();
-    if (presented.empty() || !secure_equals(presented, token)) {
-      Response r = Response::error(ErrorCode::unauthorized, "missing or invalid service token");
-      r.set_header("WWW-Authenticate", "Bearer");
-      return r;
-    }
+    if (auto denied = unauthorized(req)) return std::move(*denied);
     std::string_view owner = req.header("X-Parley-Owner");
     if (owner.empty()) return Response::error(ErrorCode::invalid_argument, "missing X-Parley-Owner header");
     if (auto s = store::validate_owner(owner); !s)
       return Response::error(ErrorCode::invalid_argument, "X-Parley-Owner: " + s.error().message);
     return std::string(owner);
   }
+
+  // The 401 response unless the bearer token matches (compared in constant time).
+  std::optional<Response> unauthorized(const Request& req) const {
+    std::string_view presented = req.bearer_token();
+    if (!presented.empty() && secure_equals(presented, token)) return std::nullopt;
+    Response r = Response::error(ErrorCode::unauthorized, "missing or invalid service token");
+    r.set_header("WWW-Authenticate", "Bearer");
+    return r;
+  }
 };
+
+// {"chats": [{"id": "chat_...", "owner": "..."}, ...]} -> refs; a clear error for anything else.
+Result<std::vector<store::ChatRef>> parse_version_checks(const boost::json::object& body) {
+  const boost::json::value* chats = body.if_contains("chats");
+  if (!chats || !chats->is_array()) return make_error(ErrorCode::invalid_argument, "chats must be an array");
+  if (chats->get_array().size() > store::kMaxVersionChecks)
+    return make_error(ErrorCode::invalid_argument,
+                      "at most " + std::to_string(store::kMaxVersionChecks) + " chats per request");
+  std::vector<store::ChatRef> refs;
+  refs.reserve(chats->get_array().size());
+  for (const boost::json::value& c : chats->get_array()) {
+    const boost::json::object* o = c.if_object();
+    const boost::json::value* id = o ? o->if_contains("id") : nullptr;
+    const boost::json::value* owner = o ? o->if_contains("owner") : nullptr;
+    if (!id || !id->is_string() || !owner || !owner->is_string())
+      return make_error(ErrorCode::invalid_argument, "each chat must be {\"id\": string, \"owner\": string}");
+    refs.push_back({std::string(id->get_string()), std::string(owner->get_string())});
+  }
+  return refs;
+}
 
 template <typename T>
 Response render(int status, const Result<T>& r) {
@@ -144,6 +168,26 @@ void add_v1_routes(net::Router& router, store::ChatStore& store, std::string ser
     if (api->chats.max_cost() > 0)
       api->chats.put(id, owner, c.version, std::make_shared<const std::string>(body), body.size() + id.size());
     co_return std::move(Response::json(200, std::move(body)).set_header("ETag", etag(c.version)));
+  });
+
+  // The versions of several chats, each named with its owner (a UI rendering many pages asks for
+  // all of them at once): {"versions": [n or null, ...]} in order; null for a chat that does not
+  // exist or is another owner's. Checked against the database now, like GET with If-None-Match.
+  router.post("/v1/chat-versions", [api](Request& req) -> asio::awaitable<Response> {
+    if (auto denied = api->unauthorized(req)) co_return std::move(*denied);
+    auto body = net::parse_json_object(req);
+    if (!body) co_return Response::error(body.error());
+    auto refs = parse_version_checks(body.value());
+    if (!refs) co_return Response::error(refs.error());
+    auto versions = co_await api->store->chat_versions(std::move(refs.value()));
+    if (!versions) co_return Response::error(versions.error());
+    std::string out = "{\"versions\":[";
+    for (size_t i = 0; i < versions->size(); ++i) {
+      if (i) out += ',';
+      out += (*versions)[i] ? std::to_string(*(*versions)[i]) : "null";
+    }
+    out += "]}";
+    co_return Response::json(200, std::move(out));
   });
 
   router.patch("/v1/chats/{id}", [api](Request& req) -> asio::awaitable<Response> {

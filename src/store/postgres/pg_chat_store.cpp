@@ -8,9 +8,9 @@
 
 #include "store/ids.hpp"
 #include "store/postgres/pg_pool.hpp"
-#include "store/postgres/pg_version_batch.hpp"
 #include "store/postgres/pg_statements.hpp"
 #include "store/validation.hpp"
+#include "store/version_batch.hpp"
 
 namespace asio = boost::asio;
 
@@ -106,7 +106,13 @@ PostgresChatStore::PostgresChatStore(asio::any_io_executor executor, PostgresOpt
                                      options_.connect_timeout)),
       version_pool_(std::make_unique<PgPool>(executor, options_.conninfo, 1, version_check_statements(),
                                              options_.connect_timeout, kVersionSessionSetup)) {
-  auto query = [this](std::string ids) -> asio::awaitable<Result<VersionBatcher::Versions>> {
+  auto query = [this](std::vector<VersionBatcher::Check> checks) -> asio::awaitable<Result<VersionBatcher::Versions>> {
+    std::string ids;  // valid chat ids never hold a ','
+    for (const auto& c : checks) {
+      if (!ids.empty() && ids.find(c.chat_id) != std::string::npos) continue;
+      if (!ids.empty()) ids += ',';
+      ids += c.chat_id;
+    }
     auto job = [&](PgConnection& conn) -> Async<VersionBatcher::Versions> {
       PgParams p;
       p.text(ids);
@@ -250,7 +256,7 @@ ChatStore::Async<std::optional<ChatWithMessages>> PostgresChatStore::do_get_chat
     co_return out;
   };
   if (known_version > 0) {
-    // Batched with the checks of concurrent requests (pg_version_batch.hpp).
+    // Batched with the checks of concurrent requests (store/version_batch.hpp).
     if (!is_valid_chat_id(chat_id)) co_return not_found_chat();
     auto v = co_await versions_->version(chat_id, owner);
     if (!v) co_return v.error();
@@ -258,6 +264,10 @@ ChatStore::Async<std::optional<ChatWithMessages>> PostgresChatStore::do_get_chat
     if (**v == known_version) co_return Out();
   }
   co_return co_await with_connection<Out>(job);
+}
+
+ChatStore::Async<std::vector<std::optional<int64_t>>> PostgresChatStore::do_chat_versions(std::vector<ChatRef> refs) {
+  co_return co_await versions_->versions(std::move(refs));  // with the checks of concurrent requests
 }
 
 ChatStore::Async<Chat> PostgresChatStore::do_update_chat(const std::string& owner, const std::string& chat_id,

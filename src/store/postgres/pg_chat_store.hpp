@@ -14,10 +14,13 @@
 #include "store/chat_store.hpp"
 #include "store/migration.hpp"
 
+namespace parley::store {
+class VersionBatcher;
+}
+
 namespace parley::store::postgres {
 
 class PgPool;
-class VersionBatcher;
 
 struct PostgresOptions {
   std::string conninfo;  // "postgres://user:pw@host:port/db" or "host=... port=..." (libpq syntax)
@@ -51,6 +54,7 @@ class PostgresChatStore final : public ChatStore {
   Async<ChatWithMessages> do_get_chat(const std::string& owner, const std::string& chat_id) override;
   Async<std::optional<ChatWithMessages>> do_get_chat_if_changed(const std::string& owner, const std::string& chat_id,
                                                                 int64_t known_version) override;
+  Async<std::vector<std::optional<int64_t>>> do_chat_versions(std::vector<ChatRef> refs) override;
   Async<Chat> do_update_chat(const std::string& owner, const std::string& chat_id, ChatPatch patch) override;
   Async<Unit> do_delete_chat(const std::string& owner, const std::string& chat_id) override;
   Async<AppendResult> do_append_message(const std::string& owner, const std::string& chat_id,
