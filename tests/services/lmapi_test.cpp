@@ -35,8 +35,8 @@ std::string shared(const std::string& rel) { return std::string(PARLEY_SHARED_DI
 struct LiveLmApi {
   explicit LiveLmApi(llm::EngineOptions engine = {.threads = 1, .ctx = 512, .slots = 4, .queue = 4},
                      std::string key = "secret-key")
-      : gen(llm::LocalGenerator::open(shared("models/stories260K.gguf"), {.engine = engine})),
-        api(*gen, key, metrics), loop(2), client(loop) {
+      : loop(2), gen(llm::LocalGenerator::open(shared("models/stories260K.gguf"), {.engine = engine})),
+        api(*gen, key, metrics), client(loop) {
     net::Router router;
     api.add_routes(router);
     net::ServerOptions opt;
@@ -72,9 +72,12 @@ struct LiveLmApi {
   }
 
   Metrics metrics;
+  // Before the generator, so destroyed after it: the engine thread is gone before the loop destroys
+  // the coroutines of unfinished streams (it woke a stream whose io_context was being destroyed:
+  // BusyAnswers503WithRetryAfter crashed about once in 20 runs).
+  net::EventLoop loop;
   std::unique_ptr<llm::LocalGenerator> gen;
   LmApi api;
-  net::EventLoop loop;
   net::HttpClient client;
   std::unique_ptr<net::Server> server;
   uint16_t port = 0;

@@ -47,6 +47,10 @@ int run_lmapi(const LmApiArgs& a) {
   opt.engine.kv_tokens = a.kv_tokens;
   opt.engine.step_tokens = a.step_tokens;
   opt.chat_template = a.chat_template;
+  // The loop is declared before the generator so that it is destroyed after it: the engine's
+  // thread must be gone before the loop destroys the coroutines of unfinished streams (a wake-up
+  // from the engine into a channel whose io_context is being destroyed crashed).
+  net::EventLoop loop(a.http_threads);
   std::unique_ptr<llm::LocalGenerator> gen;
   try {
     gen = llm::LocalGenerator::open(model, opt);
@@ -58,7 +62,6 @@ int run_lmapi(const LmApiArgs& a) {
     spdlog::warn("lm-api: no API key (--api-key or PARLEY_SERVICE_TOKEN): serving anyone who can reach {}:{}", a.host,
                  a.port);
 
-  net::EventLoop loop(a.http_threads);
   LmApi api(*gen, key, Metrics::global());
   net::Router router;
   api.add_routes(router);

@@ -80,6 +80,7 @@ int run_serve(const ServeArgs& a) {
   gen_options.engine.slots = a.slots;
   gen_options.chat_template = a.chat_template;
   gen_options.default_max_tokens = a.max_tokens;
+  net::EventLoop loop(a.http_threads);  // before the generator: destroyed after it (see lm-api)
   std::unique_ptr<llm::LocalGenerator> generator;
   try {
     generator = llm::LocalGenerator::open(model, gen_options);
@@ -88,7 +89,6 @@ int run_serve(const ServeArgs& a) {
     return 2;
   }
 
-  net::EventLoop loop(a.http_threads);
   auto opened = store::open_chat_store(database, loop.context().get_executor());
   if (!opened) {
     std::fprintf(stderr, "parley serve: %s\n", opened.error().message.c_str());
