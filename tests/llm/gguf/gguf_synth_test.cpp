@@ -1,6 +1,8 @@
 // Synthetic models (small shapes, same code path as the real ones) and model conversion.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -31,8 +33,11 @@ ModelShape tiny_llama3() {
   return s;
 }
 
+// Unique to this process: ctest runs the tests of this file in parallel processes, and two of them
+// synthesize the same model; sharing one path, one rewrote the file while the other had it mapped
+// (SIGBUS under AddressSanitizer in GgufQuantize.ConvertsToTheMixtureWithinEachFormatsError).
 std::string temp_path(const std::string& name) {
-  return testing::TempDir() + "/gguf_synth_" + name + ".gguf";
+  return testing::TempDir() + "/gguf_synth_" + std::to_string(getpid()) + "_" + name + ".gguf";
 }
 
 std::string synth(const ModelShape& shape, FileType ft, uint64_t seed = 1, int threads = 2) {
