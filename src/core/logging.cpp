@@ -1,19 +1,38 @@
 #include "core/logging.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 
 #include "core/config.hpp"
+#include "core/log_writer.hpp"
 
 namespace parley {
 namespace {
 
 std::atomic<bool> g_access_log{true};
 std::mutex g_setup_mu;
+
+// Every line of the process goes through one writer (stderr), so that ordinary messages and access
+// lines keep their order. Never destroyed: threads may log until the process ends.
+LogWriter& process_writer() {
+  static LogWriter* writer = new LogWriter({.fd = 2, .background = false});
+  return *writer;
+}
+
+// spdlog formats ordinary messages on the calling thread and hands the line to the writer.
+class WriterSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    process_writer().append(std::string_view(line.data(), line.size()));
+  }
+  void flush_() override { process_writer().flush(); }
+};
 
 // logfmt value: bare when safe, otherwise quoted with " and \ escaped and control bytes dropped.
 void append_value(fmt::memory_buffer& out, std::string_view v) {
@@ -55,16 +74,12 @@ LogOptions log_options_from_env() {
 
 void setup_logging(const LogOptions& options) {
   std::lock_guard lock(g_setup_mu);
-  std::shared_ptr<spdlog::logger> logger;
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  if (options.async) {
-    if (!spdlog::thread_pool()) spdlog::init_thread_pool(16384, 1);
-    // overrun_oldest: under a flood the oldest queued lines are dropped; a request never waits.
-    logger = std::make_shared<spdlog::async_logger>("parley", sink, spdlog::thread_pool(),
-                                                    spdlog::async_overflow_policy::overrun_oldest);
-  } else {
-    logger = std::make_shared<spdlog::logger>("parley", sink);
-  }
+  // async: lines are written in batches by the writer's thread (a request never waits for the
+  // output; see log_writer.hpp); otherwise each line is written before the call returns.
+  process_writer().set_background(options.async);
+  static bool exit_flush = std::atexit([] { process_writer().flush(); }) == 0;
+  (void)exit_flush;
+  auto logger = std::make_shared<spdlog::logger>("parley", std::make_shared<WriterSink>());
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   logger->set_level(spdlog::level::from_str(options.level));
   logger->flush_on(spdlog::level::warn);
@@ -96,16 +111,23 @@ std::string format_access_line(const AccessLogEntry& e) {
   return std::string(line.data(), line.size());
 }
 
+// Straight to the writer, in the logger's layout: no formatter, no queue, no wake-up per line.
 void log_access(const AccessLogEntry& e) {
   auto* logger = spdlog::default_logger_raw();
   if (!access_log_enabled() || !logger->should_log(spdlog::level::info)) return;
   fmt::memory_buffer line;
+  char stamp[kUtcTimestampSize];
+  format_utc_timestamp(stamp, std::chrono::system_clock::now());
+  line.append(std::string_view(stamp, sizeof stamp));
+  line.append(std::string_view(" info "));
   format_access(line, e);
-  logger->log(spdlog::level::info, std::string_view(line.data(), line.size()));
+  line.push_back('\n');
+  process_writer().append(std::string_view(line.data(), line.size()));
 }
 
 void flush_logs() {
   if (auto* l = spdlog::default_logger_raw()) l->flush();
+  process_writer().flush();
 }
 
 }  // namespace parley

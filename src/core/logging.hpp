@@ -1,5 +1,6 @@
-// Process logging on spdlog: one asynchronous stderr logger (a background thread does the I/O, so
-// request threads never block on the terminal or the container log pipe), UTC timestamps, and the
+// Process logging on spdlog: every line goes to stderr through one LogWriter (log_writer.hpp): in
+// the default asynchronous mode a background thread writes the gathered lines in batches, so
+// request threads never block on the terminal or the container log pipe. UTC timestamps, and the
 // one-line-per-request access log of DESIGN.md.
 //
 //   parley::setup_logging(parley::log_options_from_env());   // once, early in main / a command
