@@ -310,7 +310,7 @@ asio::awaitable<HttpClient::Impl::Exchange> HttpClient::Impl::exchange(const Cli
   for (int attempt_no = 0;; ++attempt_no) {
     auto conn = fresh_only ? nullptr : acquire(ex.target.key);
     bool reused = conn != nullptr;
-    if (!conn) conn = std::make_shared<ClientConnection>(loop.context());
+    if (!conn) conn = std::make_shared<ClientConnection>(loop.next_context());
     auto parser = std::make_unique<ResponseParser>();
     parser->header_limit(static_cast<std::uint32_t>(options.max_response_header));
     if (full_body) {

@@ -133,19 +133,18 @@ void Connection::force_close() {
   });
 }
 
-asio::awaitable<void> Connection::run() {
-  auto self = shared_from_this();
+asio::awaitable<void> Connection::run(std::shared_ptr<Connection> self) {
   try {
-    while (co_await serve_one()) {
+    while (co_await self->serve_one()) {
     }
   } catch (const std::exception& e) {
-    spdlog::warn("{}: connection from {} ended: {}", server_->options.name, remote_, e.what());
+    spdlog::warn("{}: connection from {} ended: {}", self->server_->options.name, self->remote_, e.what());
   }
-  closed_ = true;
+  self->closed_ = true;
   error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  stream_.socket().close(ec);
-  server_->unregister_connection(this);
+  self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  self->stream_.socket().close(ec);
+  self->server_->unregister_connection(self.get());
 }
 
 // Reads and answers one request. Returns whether to keep the connection.

@@ -26,7 +26,9 @@ class Connection final : public ResponseStream, public std::enable_shared_from_t
   Connection(std::shared_ptr<ServerImpl> server, boost::asio::ip::tcp::socket socket);
   ~Connection() override;
 
-  boost::asio::awaitable<void> run();
+  // Serves the connection until it closes. Takes the connection as an argument so that it is
+  // kept alive from co_spawn on: the coroutine may start later, on another thread's io_context.
+  static boost::asio::awaitable<void> run(std::shared_ptr<Connection> self);
 
   // From any thread: close now if waiting for a request (graceful shutdown).
   void close_if_idle();

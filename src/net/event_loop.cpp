@@ -7,24 +7,47 @@
 
 namespace parley::net {
 
+// An io_context for one thread (the concurrency hint lets asio skip work meant for sharing), whose
+// tear-down steps EventLoop can run for all contexts together.
+class EventLoop::Context : public boost::asio::io_context {
+ public:
+  Context() : boost::asio::io_context() {}
+  using boost::asio::io_context::destroy;
+  using boost::asio::io_context::shutdown;
+};
+
 struct EventLoop::Guard {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
 };
 
 EventLoop::EventLoop(int threads)
-    : n_threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-      io_(std::make_unique<boost::asio::io_context>(n_threads_)) {}
+    : n_threads_(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
+  for (int i = 0; i < n_threads_; ++i) contexts_.push_back(std::make_unique<Context>());
+}
 
-EventLoop::~EventLoop() { stop(); }
+// A handler waiting on one context may own I/O objects of another (a request coroutine holding a
+// database connection of the shared context): every context drops its pending handlers first,
+// and only then do any of them destroy their services.
+EventLoop::~EventLoop() {
+  stop();
+  for (auto& c : contexts_) c->shutdown();
+  for (auto& c : contexts_) c->destroy();
+}
+
+boost::asio::io_context& EventLoop::context() { return *contexts_.front(); }
+
+boost::asio::io_context& EventLoop::next_context() {
+  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+}
 
 void EventLoop::start() {
   if (!threads_.empty()) return;
-  guard_ = std::make_unique<Guard>(Guard{boost::asio::make_work_guard(*io_)});
-  for (int i = 0; i < n_threads_; ++i) {
-    threads_.emplace_back([this] {
+  for (auto& c : contexts_) guards_.push_back(Guard{boost::asio::make_work_guard(*c)});
+  for (auto& c : contexts_) {
+    threads_.emplace_back([io = c.get()] {
       for (;;) {
         try {
-          io_->run();
+          io->run();
           return;
         } catch (const std::exception& e) {
           // A completion handler threw: log and keep the loop alive.
@@ -36,8 +59,8 @@ void EventLoop::start() {
 }
 
 void EventLoop::stop() {
-  guard_.reset();
-  io_->stop();
+  guards_.clear();
+  for (auto& c : contexts_) c->stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();

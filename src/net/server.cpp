@@ -147,7 +147,7 @@ void ServerImpl::check_drained() {
 asio::awaitable<void> ServerImpl::accept_loop() {
   auto self = shared_from_this();
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(loop.context()),
+    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(loop.next_context()),
                                                        asio::as_tuple(asio::use_awaitable));
     if (draining.load() || !acceptor.is_open()) break;
     if (ec) {
@@ -169,7 +169,7 @@ asio::awaitable<void> ServerImpl::accept_loop() {
     auto executor = socket.get_executor();
     auto conn = std::make_shared<Connection>(self, std::move(socket));
     register_connection(conn);
-    asio::co_spawn(executor, conn->run(), asio::detached);
+    asio::co_spawn(executor, Connection::run(conn), asio::detached);
   }
   {
     std::lock_guard lock(conns_mu);

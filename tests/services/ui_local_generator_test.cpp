@@ -78,15 +78,18 @@ TEST_F(UiLocalGenerator, StopCancelsTheEngineSequence) {
   b.post("/chats/" + id + "/settings", "system_prompt=&temperature=2");  // long, random stories
   Browser stopper = b;
   std::atomic<int> pieces{0};
+  // The stop goes from this thread: the stream's callback runs on an event-loop thread, which must
+  // not wait for another request (that request may be served by the same thread).
   auto fut = std::async(std::launch::async, [&] {
     return b.post_stream("/chats/" + id + "/messages", "content=Tell+me+a+story", [&](const net::SseEvent& e) {
-      if (e.event == "piece" && ++pieces == 5) {
-        EXPECT_EQ(generator->engine().stats().running, 1);
-        EXPECT_EQ(stopper.post("/chats/" + id + "/stop").status, 303);
-      }
+      if (e.event == "piece") ++pieces;
       return true;
     });
   });
+  for (int i = 0; i < 20000 && pieces.load() < 5; ++i) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  ASSERT_GE(pieces.load(), 5);
+  EXPECT_EQ(generator->engine().stats().running, 1);
+  EXPECT_EQ(stopper.post("/chats/" + id + "/stop").status, 303);
   auto r = fut.get();
   ASSERT_NE(r.find("done"), nullptr);
   EXPECT_TRUE(has(r.find("done")->data, "Stopped before the end"));
