@@ -237,7 +237,7 @@ asio::awaitable<bool> Connection::serve_one() {
     co_return keep_alive;
   }
   bool ok = co_await write_response(res, keep_alive);
-  finish_request(route, res.status, res.body.size());
+  finish_request(route, res.status, res.body_view().size());
   co_return ok && keep_alive;
 }
 
@@ -299,17 +299,18 @@ void Connection::append_head(int status, std::string_view content_type, const He
 asio::awaitable<bool> Connection::write_response(const Response& res, bool keep_alive) {
   append_head(res.status, res.content_type, res.headers, keep_alive);
   bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+  const std::string_view body = res.body_view();
   if (!no_body) {
     head_.append("\r\nContent-Length: ");
-    append_number(head_, res.body.size());
+    append_number(head_, body.size());
   }
   head_.append("\r\n\r\n");
   stream_.expires_after(server_->options.write_timeout);
   error_code ec;
-  if (head_only_ || no_body || res.body.empty()) {
+  if (head_only_ || no_body || body.empty()) {
     std::tie(ec, std::ignore) = co_await asio::async_write(stream_, asio::buffer(head_), kTuple);
   } else {
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(res.body)};
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body.data(), body.size())};
     std::tie(ec, std::ignore) = co_await asio::async_write(stream_, bufs, kTuple);
   }
   stream_.expires_never();

@@ -50,6 +50,13 @@ Response Response::json(int status, std::string body) {
   return r;
 }
 
+Response Response::json(int status, std::shared_ptr<const std::string> body) {
+  Response r;
+  r.status = status;
+  r.shared_body = std::move(body);
+  return r;
+}
+
 Response Response::text(int status, std::string body, std::string content_type) {
   Response r;
   r.status = status;

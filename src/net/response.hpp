@@ -12,6 +12,7 @@
 // Header values must not contain CR or LF (they are dropped).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,11 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";  // empty: no Content-Type header
   std::string body;
+  // Instead of `body`: a body shared with a cache, sent without a copy (body stays empty).
+  std::shared_ptr<const std::string> shared_body;
   Headers headers;  // extra headers
+
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 
   Response& set_header(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});
@@ -32,6 +37,7 @@ struct Response {
   }
 
   static Response json(int status, std::string body);
+  static Response json(int status, std::shared_ptr<const std::string> body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response html(int status, std::string body);
   static Response error(ErrorCode code, std::string_view message);

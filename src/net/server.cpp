@@ -147,8 +147,9 @@ void ServerImpl::check_drained() {
 asio::awaitable<void> ServerImpl::accept_loop() {
   auto self = shared_from_this();
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(loop.next_context()),
-                                                       asio::as_tuple(asio::use_awaitable));
+    // Each context is run by one thread (EventLoop), which serializes a connection's handlers by
+    // itself: no strand needed.
+    auto [ec, socket] = co_await acceptor.async_accept(loop.next_context(), asio::as_tuple(asio::use_awaitable));
     if (draining.load() || !acceptor.is_open()) break;
     if (ec) {
       if (ec == asio::error::operation_aborted) break;

@@ -149,6 +149,28 @@ TEST_F(Server_, HeadSendsHeadersOnly) {
   EXPECT_EQ(c.read_response().body, R"({"id":"z"})");
 }
 
+// A body shared with a cache goes out whole, with its length, and is not consumed by sending it.
+TEST_F(Server_, SharedBodyIsSentWithItsLength) {
+  auto shared = std::make_shared<const std::string>(std::string(5000, 'c') + "\"end\"");
+  Router r;
+  r.get("/cached", [shared](Request&) -> awaitable<Response> { co_return Response::json(200, shared); });
+  start(std::move(r));
+  RawConnection c(port);
+  for (int i = 0; i < 2; ++i) {
+    c.send("GET /cached HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto got = c.read_response();
+    EXPECT_EQ(got.status, 200);
+    EXPECT_EQ(got.header("Content-Length"), "5005");
+    EXPECT_EQ(got.header("Content-Type"), "application/json");
+    EXPECT_EQ(got.body, *shared);
+  }
+  c.send("HEAD /cached HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = c.read_response(5000, true);
+  EXPECT_EQ(head.header("Content-Length"), "5005");
+  c.send("GET /cached HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(c.read_response().body, *shared) << "nothing of the HEAD answer's body was sent";
+}
+
 TEST_F(Server_, BodyOverLimitIs413) {
   ServerOptions opt;
   opt.body_limit = 1000;

@@ -159,14 +159,13 @@ void add_v1_routes(net::Router& router, store::ChatStore& store, std::string ser
         r.content_type.clear();
         co_return std::move(r.set_header("ETag", etag(known)));
       }
-      co_return std::move(Response::json(200, *ours->value).set_header("ETag", etag(known)));
+      co_return std::move(Response::json(200, ours->value).set_header("ETag", etag(known)));
     }
     const store::ChatWithMessages& c = **chat;
     if (ours && ours->version == c.version)
-      co_return std::move(Response::json(200, *ours->value).set_header("ETag", etag(c.version)));
-    std::string body = store::wire::render_json(c);
-    if (api->chats.max_cost() > 0)
-      api->chats.put(id, owner, c.version, std::make_shared<const std::string>(body), body.size() + id.size());
+      co_return std::move(Response::json(200, ours->value).set_header("ETag", etag(c.version)));
+    auto body = std::make_shared<const std::string>(store::wire::render_json(c));
+    if (api->chats.max_cost() > 0) api->chats.put(id, owner, c.version, body, body->size() + id.size());
     co_return std::move(Response::json(200, std::move(body)).set_header("ETag", etag(c.version)));
   });
 
