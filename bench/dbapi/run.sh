@@ -13,7 +13,7 @@
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
 # GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings), CASES (which runs, by
-# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path).
+# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path), PG_LOG (the same for PostgreSQL's log).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -29,6 +29,7 @@ api_pid=""
 cleanup() {
   [ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
   [ -n "${DBAPI_LOG:-}" ] && cp "$work/dbapi.log" "$DBAPI_LOG"
+  [ -n "${PG_LOG:-}" ] && cp "$work/pg.log" "$PG_LOG"
   bench_pg_stop
   rm -rf "$work"
 }

@@ -103,7 +103,7 @@ PostgresChatStore::PostgresChatStore(asio::any_io_executor executor, PostgresOpt
     : ChatStore(options.limits),
       options_(std::move(options)),
       pool_(std::make_unique<PgPool>(executor, options_.conninfo, options_.pool_size, chat_store_statements(),
-                                     options_.connect_timeout)),
+                                     options_.connect_timeout, kSessionSetup)),
       version_pool_(std::make_unique<PgPool>(executor, options_.conninfo, 1, version_check_statements(),
                                              options_.connect_timeout, kVersionSessionSetup)) {
   auto query = [this](std::vector<VersionBatcher::Check> checks) -> asio::awaitable<Result<VersionBatcher::Versions>> {
