@@ -6,14 +6,15 @@
 #   3. POST /v1/chats/{id}/messages  100 connections (a new message per request), saturation
 #   4. POST /v1/chats/{id}/messages  100 connections, paced (POST_PACE_MS, default 20: ~4k req/s)
 #   5. GET  /v1/chats/{id}           1000 connections, saturation
-# and prints wrk's output and db-api's RSS after each run. wrk is a closed loop: unpaced, the mean
+# and prints wrk's output, db-api's RSS and CPU (and with CANARY=1 how late a bystander process woke
+# up meanwhile: bench/lib/canary.py, stalls of the whole machine) after each run. wrk is a closed loop: unpaced, the mean
 # latency is connections / throughput and the p99 is queueing at saturation; paced runs (after each
 # answer a connection waits a random 0..2N ms, bench/lib/pace.lua) show the latency at a rate.
 #
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
 # GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings), CASES (which runs, by
-# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path), PG_LOG (the same for PostgreSQL's log).
+# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path), PG_LOG (the same for PostgreSQL's log), CANARY (1: measure whole-machine stalls).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -71,9 +72,20 @@ run() {  # run CONNECTIONS SCRIPT [PACE_MS]
   echo; echo "== ${pace:+PACE_MS=$pace }wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
   local a0 p0 out n a1 p1
   a0=$(bench_cpu_of "$api_pid"); p0=$(bench_pg_cpu)
+  # CANARY=1: beside wrk, how late a process that sleeps 1 ms at a time wakes up (stalls of the
+  # whole machine). Off by default: a process waking 1,000 times a second changes what it measures
+  # on this VM (idle virtual CPUs halt less; docs/performance.md).
+  local canary=""
+  : >"$work/canary.txt"
+  if [ "${CANARY:-0}" = 1 ]; then
+    python3 "$root/bench/lib/canary.py" "${duration%s}" >"$work/canary.txt" 2>&1 &
+    canary=$!
+  fi
   out="$(PACE_MS="$pace" wrk -t"$wrk_threads" -c"$1" -d"$duration" --latency -s "$here/$2" "$base")"
   a1=$(bench_cpu_of "$api_pid"); p1=$(bench_pg_cpu)
+  [ -n "$canary" ] && { wait "$canary" || true; }
   echo "$out" | sed 's/^/   /'
+  [ -s "$work/canary.txt" ] && echo "   $(cat "$work/canary.txt")"
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "   db-api $(rss)"
   awk -v n="$n" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" 'BEGIN {
