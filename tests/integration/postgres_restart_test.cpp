@@ -42,7 +42,7 @@ std::vector<std::string> write_messages(TestHttp& http, const ServiceProcess& ap
                                         const std::atomic<bool>& stop) {
   std::vector<std::string> acked;
   for (int i = 0; !stop && i < 100000; ++i) {
-    std::string key = "w" + std::to_string(writer) + "-m" + std::to_string(i);
+    std::string key = std::string("w").append(std::to_string(writer)).append("-m").append(std::to_string(i));
     boost::json::object m{{"role", "user"}, {"content", "message " + key}, {"client_key", key}};
     std::string body = boost::json::serialize(m);
     auto deadline = Clock::now() + std::chrono::seconds(40);

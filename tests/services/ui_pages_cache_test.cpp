@@ -19,9 +19,9 @@ store::Message message(int n, store::Role role, std::string content) {
 
 store::ChatWithMessages chat(int64_t version) {
   store::ChatWithMessages c;
-  c.chat.id = "chat_" + std::string(32, 'c');
-  c.chat.owner = "web_" + std::string(32, 'o');
-  c.chat.title = "t";
+  c.chat.id = std::string("chat_").append(32, 'c');
+  c.chat.owner = std::string("web_").append(32, 'o');
+  c.chat.title.assign(1, 't');
   c.messages = {message(1, store::Role::user, "question **one**"), message(2, store::Role::assistant, "answer one")};
   c.version = version;
   return c;

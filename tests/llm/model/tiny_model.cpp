@@ -85,7 +85,7 @@ void write_tiny_model(const std::string& path, const TinySpec& s) {
   w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
   w.set_f32(a + "rope.freq_base", s.arch == "qwen2" ? 1000000.0f : 10000.0f);
   std::vector<std::string> tokens;
-  for (int64_t i = 0; i < s.n_vocab; ++i) tokens.push_back("t" + std::to_string(i));
+  for (int64_t i = 0; i < s.n_vocab; ++i) tokens.push_back(std::string("t").append(std::to_string(i)));
   w.set_string("tokenizer.ggml.model", "gpt2");
   w.set_string_array("tokenizer.ggml.tokens", tokens);
 
