@@ -7,14 +7,16 @@
 #   4. POST /v1/chats/{id}/messages  100 connections, paced (POST_PACE_MS, default 20: ~4k req/s)
 #   5. GET  /v1/chats/{id}           1000 connections, saturation
 # and prints wrk's output, db-api's RSS and CPU (and with CANARY=1 how late a bystander process woke
-# up meanwhile: bench/lib/canary.py, stalls of the whole machine) after each run. wrk is a closed loop: unpaced, the mean
-# latency is connections / throughput and the p99 is queueing at saturation; paced runs (after each
-# answer a connection waits a random 0..2N ms, bench/lib/pace.lua) show the latency at a rate.
+# up meanwhile: bench/lib/canary.py, stalls of the whole machine) after each run. wrk is a closed
+# loop: unpaced, the mean latency is connections / throughput and the p99 is queueing at
+# saturation; paced runs (after each answer a connection waits a random 0..2N ms,
+# bench/lib/pace.lua) show the latency at a rate.
 #
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
 # GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings), CASES (which runs, by
-# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path), PG_LOG (the same for PostgreSQL's log), CANARY (1: measure whole-machine stalls).
+# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path),
+# PG_LOG (the same for PostgreSQL's log), CANARY (1: measure whole-machine stalls).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

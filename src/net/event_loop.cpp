@@ -7,11 +7,9 @@
 
 namespace parley::net {
 
-// An io_context for one thread (the concurrency hint lets asio skip work meant for sharing), whose
-// tear-down steps EventLoop can run for all contexts together.
+// An io_context whose tear-down steps EventLoop can run for all contexts together.
 class EventLoop::Context : public boost::asio::io_context {
  public:
-  Context() : boost::asio::io_context() {}
   using boost::asio::io_context::destroy;
   using boost::asio::io_context::shutdown;
 };

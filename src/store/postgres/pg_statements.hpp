@@ -32,16 +32,19 @@ std::span<const PreparedStatement> chat_store_statements();
 // each batch afresh (a custom plan for each list of ids), and that planning was half the server's
 // CPU per check (docs/performance.md).
 std::span<const PreparedStatement> version_check_statements();
-inline constexpr const char* kVersionSessionSetup =
-    "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), set_config('enable_seqscan', 'off', false)";
 
-// The session setup of every other connection. Every statement above has an index to read by, and
-// a sequential scan is never what it needs; but a prepared statement's generic plan is made once,
+// The session setup of every connection. Every statement above has an index to read by, and a
+// sequential scan is never what it needs; but a prepared statement's generic plan is made once,
 // with the table sizes of that moment, and kept until the next ANALYZE. Made on a new database,
 // while `messages` held a page of rows, it reads the whole table on every call as the table grows:
 // with 4 connections, 1.5 ms of PostgreSQL CPU per posted message instead of 0.2 ms after ten
 // seconds of the db-api benchmark (docs/performance.md). Sequential scans stay possible where no
 // index applies; they are only priced out.
-inline constexpr const char* kSessionSetup = "SELECT set_config('enable_seqscan', 'off', false)";
+#define PARLEY_PG_NO_SEQSCAN "set_config('enable_seqscan', 'off', false)"
+inline constexpr const char* kSessionSetup = "SELECT " PARLEY_PG_NO_SEQSCAN;
+// The version checks' connection: the same, and one generic plan for every batch.
+inline constexpr const char* kVersionSessionSetup =
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', false), " PARLEY_PG_NO_SEQSCAN;
+#undef PARLEY_PG_NO_SEQSCAN
 
 }  // namespace parley::store::postgres
