@@ -1,5 +1,8 @@
 -- wrk script: POST /v1/chats/{id}/messages (env: TOKEN, OWNER, CHAT_ID); each request a new message
--- with its own client key (thread id + counter), so every request inserts one row.
+-- with its own client key (thread id + counter), so every request inserts one row. With CHAT_IDS
+-- (ids separated by ','), each request goes to one of those chats at random instead.
+local chats = {}
+for id in string.gmatch(os.getenv("CHAT_IDS") or "", "[^,]+") do chats[#chats + 1] = id end
 local counter = 0
 local thread_tag = ""
 function setup(thread)
@@ -12,7 +15,8 @@ function request()
   counter = counter + 1
   local body = '{"role":"user","content":"benchmark message ' .. counter ..
                ' with a few words of text in it","client_key":"b' .. thread_tag .. '-' .. counter .. '"}'
-  return wrk.format("POST", "/v1/chats/" .. os.getenv("CHAT_ID") .. "/messages", {
+  local chat = #chats > 0 and chats[math.random(#chats)] or os.getenv("CHAT_ID")
+  return wrk.format("POST", "/v1/chats/" .. chat .. "/messages", {
     ["Authorization"] = "Bearer " .. os.getenv("TOKEN"),
     ["X-Parley-Owner"] = os.getenv("OWNER"),
     ["Content-Type"] = "application/json",

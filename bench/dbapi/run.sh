@@ -6,6 +6,10 @@
 #   3. POST /v1/chats/{id}/messages  100 connections (a new message per request), saturation
 #   4. POST /v1/chats/{id}/messages  100 connections, paced (POST_PACE_MS, default 20: ~4k req/s)
 #   5. GET  /v1/chats/{id}           1000 connections, saturation
+#   6. POST /v1/chats/{id}/messages  100 connections, each request into one of POST_CHATS chats (default
+#                                    100) at random: users posting into their own chats; 3 and 4 post
+#                                    into one chat, the worst case (every insert locks that chat's row)
+#   7. POST as 6, paced (POST_PACE_MS)
 # and prints wrk's output, db-api's RSS and CPU (and with CANARY=1 how late a bystander process woke
 # up meanwhile: bench/lib/canary.py, stalls of the whole machine) after each run. wrk is a closed
 # loop: unpaced, the mean latency is connections / throughput and the p99 is queueing at
@@ -15,7 +19,7 @@
 #   bench/dbapi/run.sh [path/to/parley]       (default: $PARLEY_BINARY, build/release/parley)
 # Environment: DURATION (default 15s), WRK_THREADS (2), DBAPI_THREADS (2), POOL_SIZE (16),
 # GET_PACE_MS (4), POST_PACE_MS (20), PG_OPTS (extra PostgreSQL settings), CASES (which runs, by
-# number, default "1 2 3 4 5"), DBAPI_LOG (keep db-api's log, with its access lines, at this path),
+# number, default "1 2 3 4 5 6 7"), DBAPI_LOG (keep db-api's log, with its access lines, at this path),
 # PG_LOG (the same for PostgreSQL's log), CANARY (1: measure whole-machine stalls).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -94,7 +98,7 @@ run() {  # run CONNECTIONS SCRIPT [PACE_MS]
     printf "   CPU: db-api %.2f s, postgres %.2f s for %d requests = %.0f us db-api + %.0f us postgres per request\n",
       a/hz, p/hz, n, 1e6*a/hz/n, 1e6*p/hz/n }'
 }
-cases=" ${CASES:-1 2 3 4 5} "
+cases=" ${CASES:-1 2 3 4 5 6 7} "
 [[ $cases == *" 1 "* ]] && run 100 get_chat.lua
 [[ $cases == *" 2 "* ]] && run 100 get_chat.lua "${GET_PACE_MS:-4}"
 [[ $cases == *" 3 "* ]] && run 100 post_message.lua
@@ -108,4 +112,16 @@ for i in $(seq 1 20); do
 done
 export CHAT_ID="$chat_id"
 [[ $cases == *" 5 "* ]] && run 1000 get_chat.lua
+if [[ $cases == *" 6 "* || $cases == *" 7 "* ]]; then
+  ids=""
+  for _ in $(seq "${POST_CHATS:-100}"); do
+    ids+="${ids:+,}$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat"}' "$base/v1/chats" |
+                     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  done
+  export CHAT_IDS="$ids"
+  echo; echo "POST into ${POST_CHATS:-100} chats:"
+  [[ $cases == *" 6 "* ]] && run 100 post_message.lua
+  [[ $cases == *" 7 "* ]] && run 100 post_message.lua "${POST_PACE_MS:-20}"
+  unset CHAT_IDS
+fi
 echo; echo "db-api still ready: $(curl -s "$base/readyz")"

@@ -195,5 +195,78 @@ TEST(DbApiCache, ConcurrentUiReadsShareVersionChecksAndStayExact) {
   EXPECT_LT(after.first - before.first, (after.second - before.second) / 4);
 }
 
+// A db-api from before POST /v1/chat-versions (it answers that route 404): the UI's client keeps its
+// cache correct by sending If-None-Match with each read instead, and stops asking for the route.
+// Here an "old db-api" is a server with GET /v1/chats/{id} only, passing each read to a live db-api.
+TEST(DbApiCache, ClientFallsBackToIfNoneMatchWhenDbApiLacksTheVersionsRoute) {
+  LiveDbApi api;
+  std::atomic<int> reads{0}, conditional{0}, not_modified{0};
+  net::Router router;
+  router.get("/v1/chats/{id}", [&](net::Request& req) -> boost::asio::awaitable<net::Response> {
+    ++reads;
+    net::Headers extra;
+    if (req.has_header("If-None-Match")) {
+      ++conditional;
+      extra.push_back({"If-None-Match", std::string(req.header("If-None-Match"))});
+    }
+    net::ClientRequest forward;
+    forward.url = api.base_url() + chat_path(std::string(req.param("id")));
+    forward.headers = {{"Authorization", std::string(req.header("Authorization"))},
+                       {"X-Parley-Owner", std::string(req.header("X-Parley-Owner"))}};
+    for (auto& h : extra) forward.headers.push_back(std::move(h));
+    net::ClientResponse r = co_await api.client().request(std::move(forward));
+    if (r.status == 304) ++not_modified;
+    net::Response out = net::Response::json(r.status, r.body);
+    if (r.status == 304) out.content_type.clear();
+    if (auto etag = r.header("ETag"); !etag.empty()) out.set_header("ETag", std::string(etag));
+    co_return out;
+  });
+  net::ServerOptions options;
+  options.name = "old-db-api";
+  options.builtin_endpoints = false;
+  net::Server old_api(api.loop(), options, std::move(router));
+  uint16_t port = old_api.start();
+  store::DbApiChatStore ui(api.client(), {.base_url = "http://127.0.0.1:" + std::to_string(port),
+                                          .service_token = LiveDbApi::kToken});
+  auto ui_read = [&](const std::string& chat) {
+    auto r = run_on(api.loop().context(), ui.get_chat("alice", chat));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r.value() : store::ChatWithMessages{};
+  };
+
+  std::string chat = create_chat(api);
+  post(api, chat, "first");
+  EXPECT_EQ(ui_read(chat).messages.size(), 1u);  // a plain read fills the cache
+  EXPECT_EQ(reads.load(), 1);
+  EXPECT_EQ(conditional.load(), 0);
+
+  // Cached: the version check answers 404, so the read goes out with If-None-Match and gets a 304.
+  auto cached = ui_read(chat);
+  ASSERT_EQ(cached.messages.size(), 1u);
+  EXPECT_EQ(cached.messages[0].content, "first");
+  EXPECT_EQ(reads.load(), 2);
+  EXPECT_EQ(conditional.load(), 1);
+  EXPECT_EQ(not_modified.load(), 1);
+  auto asked = ui.version_checks().first;
+
+  // From then on no more version checks; each read is conditional and a write shows at once.
+  EXPECT_EQ(ui_read(chat).messages.size(), 1u);
+  post(api, chat, "second");
+  auto changed = ui_read(chat);
+  ASSERT_EQ(changed.messages.size(), 2u);
+  EXPECT_EQ(changed.messages[1].content, "second");
+  EXPECT_EQ(ui.version_checks().first, asked);
+  EXPECT_EQ(reads.load(), 4);
+  EXPECT_EQ(conditional.load(), 3);
+  EXPECT_EQ(not_modified.load(), 2);
+
+  // Another owner still gets not_found through the fallback.
+  auto theirs = run_on(api.loop().context(), ui.get_chat("mallory", chat));
+  ASSERT_FALSE(theirs.ok());
+  EXPECT_EQ(theirs.error().code, ErrorCode::not_found);
+  old_api.shutdown();
+  old_api.wait_drained();
+}
+
 }  // namespace
 }  // namespace parley::test
