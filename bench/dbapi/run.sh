@@ -7,10 +7,11 @@
 #   4. POST /v1/chats/{id}/messages  100 connections, paced (POST_PACE_MS, default 20: ~4k req/s)
 #   5. GET  /v1/chats/{id}           1000 connections, saturation
 #   6. POST /v1/chats/{id}/messages  100 connections, each request into one of POST_CHATS chats (default
-#                                    100) at random: users posting into their own chats; 3 and 4 post
-#                                    into one chat, the worst case (every insert locks that chat's row)
+#                                    100) at random, as users posting into their own chats (3 and 4 post
+#                                    into one chat: each insert's foreign-key check locks that chat's row)
 #   7. POST as 6, paced (POST_PACE_MS)
-# and prints wrk's output, db-api's RSS and CPU (and with CANARY=1 how late a bystander process woke
+# and prints wrk's output, the latency db-api itself measured (its access log:
+# bench/lib/access_latency.py), db-api's RSS and CPU (and with CANARY=1 how late a bystander process woke
 # up meanwhile: bench/lib/canary.py, stalls of the whole machine) after each run. wrk is a closed
 # loop: unpaced, the mean latency is connections / throughput and the p99 is queueing at
 # saturation; paced runs (after each answer a connection waits a random 0..2N ms,
@@ -76,8 +77,9 @@ export BENCH_LIB="$root/bench/lib"
 run() {  # run CONNECTIONS SCRIPT [PACE_MS]
   local pace="${3:-}"
   echo; echo "== ${pace:+PACE_MS=$pace }wrk -t$wrk_threads -c$1 -d$duration --latency $2   (load average before: $(cut -d' ' -f1 /proc/loadavg))"
-  local a0 p0 out n a1 p1
+  local a0 p0 out n a1 p1 lines
   a0=$(bench_cpu_of "$api_pid"); p0=$(bench_pg_cpu)
+  lines=$(wc -l <"$work/dbapi.log")
   # CANARY=1: beside wrk, how late a process that sleeps 1 ms at a time wakes up (stalls of the
   # whole machine). Off by default: a process waking 1,000 times a second changes what it measures
   # on this VM (idle virtual CPUs halt less; docs/performance.md).
@@ -92,6 +94,8 @@ run() {  # run CONNECTIONS SCRIPT [PACE_MS]
   [ -n "$canary" ] && { wait "$canary" || true; }
   echo "$out" | sed 's/^/   /'
   [ -s "$work/canary.txt" ] && echo "   $(cat "$work/canary.txt")"
+  sleep 0.2  # db-api writes its log every 20 ms
+  echo "   $(python3 "$root/bench/lib/access_latency.py" "$work/dbapi.log" "$lines" /v1/chats/)"
   n=$(echo "$out" | awk '/requests in/ {print $1}')
   echo "   db-api $(rss)"
   awk -v n="$n" -v a=$((a1 - a0)) -v p=$((p1 - p0)) -v hz="$hz" 'BEGIN {
