@@ -49,11 +49,14 @@ const PreparedStatement kStatements[] = {
     // Atomic and idempotent: a client key already used in the chat returns that message
     // (created = false). No row: no such chat. A row of NULLs: a concurrent post with the same key
     // committed between our snapshot and our insert; running the statement again finds it.
+    // `existing` names the chat number as a value, not a join, so that every plan (a generic one
+    // made while few messages had keys included) looks the key up under its chat in
+    // messages_by_client_key instead of reading that index whole.
     {kAppendMessage,
      "WITH c AS (SELECT number FROM chats WHERE id = $1 AND owner = $2), "
      "existing AS (SELECT m.number, m.id, m.role, m.content, m.status, m.created_at, m.prompt_tokens, "
-     "  m.completion_tokens, m.finish_reason, m.client_key FROM messages m, c "
-     "  WHERE $10::text IS NOT NULL AND m.chat_number = c.number AND m.client_key = $10), "
+     "  m.completion_tokens, m.finish_reason, m.client_key FROM messages m "
+     "  WHERE $10::text IS NOT NULL AND m.chat_number = (SELECT number FROM c) AND m.client_key = $10), "
      "ins AS (INSERT INTO messages (id, chat_number, role, content, status, created_at, prompt_tokens, "
      "  completion_tokens, finish_reason, client_key) "
      "  SELECT $3, c.number, $4, $5, $6, $7, $8, $9, $11, $10 FROM c WHERE NOT EXISTS (SELECT 1 FROM existing) "
