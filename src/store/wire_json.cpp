@@ -192,6 +192,8 @@ void append_json_string(std::string& out, std::string_view s) {
     switch (c) {
       case '"': out.append("\\\""); break;
       case '\\': out.append("\\\\"); break;
+      case '\b': out.append("\\b"); break;  // the short escapes Boost.JSON writes: the same bytes as to_json
+      case '\f': out.append("\\f"); break;
       case '\n': out.append("\\n"); break;
       case '\r': out.append("\\r"); break;
       case '\t': out.append("\\t"); break;
