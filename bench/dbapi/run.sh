@@ -55,14 +55,20 @@ for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.1; 
 
 export TOKEN="$PARLEY_SERVICE_TOKEN" OWNER="bench-owner"
 hdr=(-H "Authorization: Bearer $TOKEN" -H "X-Parley-Owner: $OWNER" -H "Content-Type: application/json")
-chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat"}' "$base/v1/chats" |
-           python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-for i in $(seq 1 20); do
-  role=user; [ $((i % 2)) = 0 ] && role=assistant
-  curl -sf "${hdr[@]}" -o /dev/null \
-    -d "{\"role\":\"$role\",\"content\":\"Message $i of the benchmark chat: a sentence or two of ordinary text, about as long as a short chat turn.\"}" \
-    "$base/v1/chats/$chat_id/messages"
-done
+new_chat() {  # new_chat TITLE: prints the id of a new chat
+  curl -sf "${hdr[@]}" -d "{\"title\":\"$1\"}" "$base/v1/chats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+seed_chat() {  # seed_chat ID: 20 messages, user and assistant in turn
+  local i role
+  for i in $(seq 1 20); do
+    role=user; [ $((i % 2)) = 0 ] && role=assistant
+    curl -sf "${hdr[@]}" -o /dev/null \
+      -d "{\"role\":\"$role\",\"content\":\"Message $i of the benchmark chat: a sentence or two of ordinary text, about as long as a short chat turn.\"}" \
+      "$base/v1/chats/$1/messages"
+  done
+}
+chat_id="$(new_chat "benchmark chat")"
+seed_chat "$chat_id"
 export CHAT_ID="$chat_id"
 echo "db-api $base (pid $api_pid) on PostgreSQL :$pg_port; chat $chat_id with $(curl -sf "${hdr[@]}" "$base/v1/chats/$chat_id" |
   python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))') messages; $(nproc) CPUs"
@@ -108,19 +114,14 @@ cases=" ${CASES:-1 2 3 4 5 6 7} "
 [[ $cases == *" 3 "* ]] && run 100 post_message.lua
 [[ $cases == *" 4 "* ]] && run 100 post_message.lua "${POST_PACE_MS:-20}"
 # the chat grew; measure GETs on a fresh 20-message chat again for the 1000-connection run
-chat_id="$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat 2"}' "$base/v1/chats" |
-           python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-for i in $(seq 1 20); do
-  curl -sf "${hdr[@]}" -o /dev/null -d "{\"role\":\"user\",\"content\":\"Message $i of the benchmark chat: a sentence or two of ordinary text, about as long as a short chat turn.\"}" \
-    "$base/v1/chats/$chat_id/messages"
-done
+chat_id="$(new_chat "benchmark chat 2")"
+seed_chat "$chat_id"
 export CHAT_ID="$chat_id"
 [[ $cases == *" 5 "* ]] && run 1000 get_chat.lua
 if [[ $cases == *" 6 "* || $cases == *" 7 "* ]]; then
   ids=""
   for _ in $(seq "${POST_CHATS:-100}"); do
-    ids+="${ids:+,}$(curl -sf "${hdr[@]}" -d '{"title":"benchmark chat"}' "$base/v1/chats" |
-                     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+    ids+="${ids:+,}$(new_chat "benchmark chat")"
   done
   export CHAT_IDS="$ids"
   echo; echo "POST into ${POST_CHATS:-100} chats:"

@@ -10,7 +10,7 @@
 # As root, PostgreSQL runs as the `postgres` user (or `nobody`) through setpriv: it refuses root, and
 # $work is handed to that user. PARLEY_PG_BIN overrides /usr/lib/postgresql/15/bin. Commits are
 # durable, as PostgreSQL's defaults make them (synchronous_commit on; until session 7 the benchmarks
-# ran with it off, and POST at saturation measured 5,200-8,300/s instead of 4,500-5,200/s). Extra
+# ran with it off, and POST at saturation measured 5,200-8,300/s instead of 4,500-5,300/s). Extra
 # server settings: PG_OPTS (e.g. "-c log_min_duration_statement=5"). The server log is $work/pg.log.
 
 bench_free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
